@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"mgmtsession/graph/tenantsim"
+)
+
+// runEmulator serves the simulated tenant until interrupted, for scripts
+// and integrators. It first prints five lines a script can read.
+func runEmulator(ctx context.Context, args []string, s Streams) error {
+	fs := flag.NewFlagSet("mgmtsession emulator", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on (port 0 picks a free one)")
+	state := fs.String("demo-state", "", "file that keeps the simulated tenant between runs")
+	scenario := fs.String("demo-scenario", "", "scenario to start from")
+	certOut := fs.String("cert-out", "", "write the server certificate (PEM) here, for curl --cacert")
+	list := fs.Bool("list-scenarios", false, "list the scenarios and exit")
+	if err := parse(fs, args, s); err != nil {
+		return err
+	}
+	if *list {
+		all, err := tenantsim.Scenarios()
+		if err != nil {
+			return err
+		}
+		for _, sc := range all {
+			fmt.Fprintf(s.Out, "%-22s %s\n", sc[0], sc[1])
+		}
+		return nil
+	}
+	if err := checkLoopback(*listen); err != nil {
+		return err
+	}
+	srv, err := tenantsim.New(tenantsim.Options{Listen: *listen, StatePath: *state, Scenario: *scenario})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer srv.Close()
+	if *certOut != "" {
+		if err := os.WriteFile(*certOut, srv.CertPEM(), 0o644); err != nil {
+			return fmt.Errorf("writing the certificate: %w", err)
+		}
+	}
+	// The demo app's secret is printed on purpose: it opens only this
+	// throwaway simulated tenant, and scripts need it for a token.
+	fmt.Fprintf(s.Out, "graph: %s\nauthority: %s\ntenant: %s\nclient-id: %s\nclient-secret: %s\n",
+		srv.GraphURL(), srv.AuthorityURL(), srv.TenantID(), tenantsim.DemoAppClientID, srv.ClientSecret())
+	fmt.Fprintln(s.Err, "Serving the simulated tenant; press Ctrl+C to stop.")
+	<-ctx.Done()
+	return nil
+}
+
+// checkLoopback refuses to serve the simulated tenant beyond this machine:
+// it grants tokens to anyone who asks.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--listen %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return usagef("--listen %q: the emulator serves only on loopback (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package connect turns the global options into a signed-in Graph client:
+// which cloud, which credential, and, with --demo, the simulated tenant
+// started in-process. The wizard and the headless commands share it, so a
+// demo run takes exactly the code path of a real tenant.
+package connect
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"mgmtsession/graph"
+	"mgmtsession/graph/tenantsim"
+)
+
+// Options are the global options that decide where and how to sign in.
+type Options struct {
+	Tenant       string
+	Cloud        string // global | usgov | usgovdod | china
+	Auth         string // devicecode | browser | secret | certificate | azcli
+	ClientID     string
+	CertPath     string
+	Demo         bool
+	DemoState    string
+	DemoScenario string
+	// DemoApproveAfter is how long the simulated tenant waits, after the
+	// code is shown, before approving it as the operator would.
+	DemoApproveAfter time.Duration
+}
+
+// Env is a tenant to sign in to.
+type Env struct {
+	opts      Options
+	Cloud     graph.Cloud
+	Sim       *tenantsim.Server // nil for a real tenant
+	transport *http.Transport
+}
+
+// Open validates the options and, with --demo, starts the simulated tenant.
+func Open(o Options) (*Env, error) {
+	if o.Demo {
+		srv, err := tenantsim.New(tenantsim.Options{StatePath: o.DemoState, Scenario: o.DemoScenario})
+		if err != nil {
+			return nil, err
+		}
+		if o.Auth == "" {
+			o.Auth = graph.AuthDeviceCode
+		}
+		if o.Tenant == "" {
+			o.Tenant = srv.TenantID()
+		}
+		return &Env{
+			opts:      o,
+			Cloud:     graph.Cloud{Name: "simulated", AuthorityHost: srv.AuthorityURL(), GraphRoot: srv.BaseURL()},
+			Sim:       srv,
+			transport: srv.Transport(),
+		}, nil
+	}
+	if o.Cloud == "" {
+		o.Cloud = "global"
+	}
+	c, ok := graph.Clouds[o.Cloud]
+	if !ok {
+		return nil, fmt.Errorf("unknown --cloud %q (use global, usgov, usgovdod or china)", o.Cloud)
+	}
+	if o.Auth == "" {
+		o.Auth = DefaultAuth()
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone() // honours HTTPS_PROXY
+	return &Env{opts: o, Cloud: c, transport: t}, nil
+}
+
+// DefaultAuth is device code where no local browser can open (an SSH session
+// or no display), and the browser otherwise.
+func DefaultAuth() string {
+	if os.Getenv("SSH_CONNECTION") != "" || os.Getenv("SSH_TTY") != "" ||
+		(os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && !isDesktopOS()) {
+		return graph.AuthDeviceCode
+	}
+	return graph.AuthBrowser
+}
+
+// Close stops the simulated tenant, if any.
+func (e *Env) Close() {
+	if e.Sim != nil {
+		e.Sim.Close()
+	}
+}
+
+// SetDemoApproveAfter sets how long the simulated tenant waits before
+// approving a device code (so that a person can read it first).
+func (e *Env) SetDemoApproveAfter(d time.Duration) { e.opts.DemoApproveAfter = d }
+
+// Method is the sign-in method in use.
+func (e *Env) Method() string { return e.opts.Auth }
+
+// SignIn signs in and returns a client for the tenant. onCode is called with
+// a device code to show; in the demo the simulated tenant then approves it
+// by itself after a moment, as the operator would in their browser.
+func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph.Client, graph.Session, error) {
+	cred, err := graph.NewCredential(graph.AuthOptions{
+		Method:                   e.opts.Auth,
+		TenantID:                 e.opts.Tenant,
+		ClientID:                 e.clientID(),
+		ClientSecret:             e.clientSecret(),
+		CertPath:                 e.opts.CertPath,
+		Cloud:                    e.Cloud,
+		Transport:                e.transport,
+		DisableInstanceDiscovery: e.Sim != nil,
+		OnDeviceCode: func(_ context.Context, dc graph.DeviceCode) error {
+			if onCode != nil {
+				onCode(dc)
+			}
+			if e.Sim != nil {
+				delay := e.opts.DemoApproveAfter
+				go func() {
+					time.Sleep(delay)
+					e.Sim.ApproveDeviceCode(dc.UserCode)
+				}()
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, graph.Session{}, err
+	}
+	sess, err := graph.SignIn(ctx, cred, e.Cloud)
+	if err != nil {
+		return nil, graph.Session{}, err
+	}
+	client, err := graph.New(graph.Config{Cloud: e.Cloud, Credential: cred, Transport: e.transport})
+	if err != nil {
+		return nil, graph.Session{}, err
+	}
+	return client, sess, nil
+}
+
+func (e *Env) clientID() string {
+	switch {
+	case e.opts.ClientID != "":
+		return e.opts.ClientID
+	case e.Sim != nil && e.opts.Auth == graph.AuthSecret:
+		return tenantsim.DemoAppClientID
+	}
+	return graph.DefaultClientID
+}
+
+// clientSecret comes from the environment, never from a flag: a flag would
+// sit in the shell history and the process list.
+func (e *Env) clientSecret() string {
+	if e.Sim != nil && e.opts.Auth == graph.AuthSecret && os.Getenv("MGMTSESSION_CLIENT_SECRET") == "" {
+		return e.Sim.ClientSecret()
+	}
+	return os.Getenv("MGMTSESSION_CLIENT_SECRET")
+}

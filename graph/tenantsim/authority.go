@@ -1,0 +1,416 @@
+package tenantsim
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"mgmtsession/ca"
+)
+
+// Microsoft Graph's application id: the resource a Graph token is for.
+const graphAppID = "00000003-0000-0000-c000-000000000000"
+
+const deviceCodeLifetime = 900 * time.Second
+
+// tokenClaims is what the simulated tenant puts in its access tokens (and
+// what a refresh token stands for).
+type tokenClaims struct {
+	Aud      string   `json:"aud"`
+	Iss      string   `json:"iss"`
+	Tid      string   `json:"tid"`
+	Oid      string   `json:"oid"`
+	Upn      string   `json:"upn,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Scp      string   `json:"scp,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	AppID    string   `json:"appid"`
+	IdTyp    string   `json:"idtyp"`
+	Iat      int64    `json:"iat"`
+	Exp      int64    `json:"exp"`
+	ClientID string   `json:"-"`
+}
+
+// caller is who a Graph request comes from.
+type caller struct {
+	App      bool
+	UserID   string
+	Scopes   []string
+	AppRoles []string
+}
+
+type deviceCode struct {
+	userCode string
+	clientID string
+	expires  time.Time
+	approved bool
+}
+
+func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	base := s.BaseURL() + "/" + r.PathValue("tenant")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                        base + "/v2.0",
+		"authorization_endpoint":        base + "/oauth2/v2.0/authorize",
+		"token_endpoint":                base + "/oauth2/v2.0/token",
+		"device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+		"end_session_endpoint":          base + "/oauth2/v2.0/logout",
+		"jwks_uri":                      base + "/discovery/v2.0/keys",
+		"response_types_supported":      []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":              []string{"openid", "profile", "email", "offline_access"},
+		"tenant_region_scope":           "EU",
+	})
+}
+
+// oauthError answers the token and device code endpoints in the Entra
+// format, AADSTS code first in the description.
+func oauthError(w http.ResponseWriter, status int, errCode string, aadsts int, desc string) {
+	writeJSON(w, status, map[string]any{
+		"error":             errCode,
+		"error_description": fmt.Sprintf("AADSTS%d: %s", aadsts, desc),
+		"error_codes":       []int{aadsts},
+		"timestamp":         time.Now().UTC().Format("2006-01-02 15:04:05Z"),
+		"trace_id":          newGUID(),
+		"correlation_id":    newGUID(),
+	})
+}
+
+func (s *Server) knownTenant(t string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t == s.st.TenantID || t == "organizations" || t == "common" {
+		return true
+	}
+	for _, d := range s.st.Domains {
+		if strings.EqualFold(d.ID, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
+	if !s.knownTenant(r.PathValue("tenant")) {
+		oauthError(w, http.StatusBadRequest, "invalid_request", 90002, "Tenant '"+r.PathValue("tenant")+"' not found.")
+		return
+	}
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+		return
+	}
+	if r.PostForm.Get("client_id") != PublicClientID {
+		oauthError(w, http.StatusBadRequest, "unauthorized_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	}
+	// Nine characters from an alphabet without look-alikes, like Entra's.
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	raw := randomBytes(9)
+	for i := range raw {
+		raw[i] = alphabet[int(raw[i])%len(alphabet)]
+	}
+	code := string(raw)
+	dc := &deviceCode{userCode: code, clientID: r.PostForm.Get("client_id"), expires: time.Now().Add(deviceCodeLifetime)}
+	device := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	s.mu.Lock()
+	s.deviceCodes[device] = dc
+	s.mu.Unlock()
+	verify := s.BaseURL() + "/devicelogin"
+	writeJSON(w, http.StatusOK, map[string]any{
+		"user_code":        code,
+		"device_code":      device,
+		"verification_uri": verify,
+		"expires_in":       int(deviceCodeLifetime.Seconds()),
+		"interval":         1,
+		"message":          fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", verify, code),
+	})
+}
+
+// ApproveDeviceCode completes the browser half of a device code sign-in as
+// the tenant's operator, as a person would after entering the code. It
+// reports whether the code was pending.
+func (s *Server) ApproveDeviceCode(userCode string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, dc := range s.deviceCodes {
+		if strings.EqualFold(dc.userCode, userCode) && !dc.approved && time.Now().Before(dc.expires) {
+			dc.approved = true
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) deviceLoginPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!doctype html><title>Simulated tenant sign-in</title><form method="post">
+<label>Code <input name="user_code" autofocus></label> <button>Approve as the operator</button></form>`)
+}
+
+func (s *Server) deviceLoginApprove(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	code := r.PostForm.Get("user_code")
+	if !s.ApproveDeviceCode(code) {
+		http.Error(w, "unknown or expired code", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, "Approved %s. You can close this page.", html.EscapeString(code))
+}
+
+func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
+	tenant := r.PathValue("tenant")
+	if !s.knownTenant(tenant) {
+		oauthError(w, http.StatusBadRequest, "invalid_request", 90002, "Tenant '"+tenant+"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body is not valid form data.")
+		return
+	}
+	f := r.PostForm
+	clientID := f.Get("client_id")
+	switch f.Get("grant_type") {
+	case "device_code", "urn:ietf:params:oauth:grant-type:device_code":
+		s.deviceCodeGrant(w, r, f.Get("device_code"), clientID)
+	case "password":
+		s.passwordGrant(w, r, f.Get("username"), f.Get("password"), clientID)
+	case "refresh_token":
+		s.mu.Lock()
+		c, ok := s.refresh[f.Get("refresh_token")]
+		s.mu.Unlock()
+		if !ok {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+			return
+		}
+		s.issue(w, c, clientID)
+	case "client_credentials":
+		if clientID != DemoAppClientID {
+			oauthError(w, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory.")
+			return
+		}
+		if !hmac.Equal([]byte(f.Get("client_secret")), []byte(s.secret)) {
+			oauthError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided.")
+			return
+		}
+		s.issue(w, tokenClaims{Oid: DemoAppClientID, Roles: s.consentedScopes(), IdTyp: "app"}, clientID)
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+f.Get("grant_type")+"'.")
+	}
+}
+
+func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device, clientID string) {
+	s.mu.Lock()
+	dc, ok := s.deviceCodes[device]
+	operator := s.st.userByIDOrUPN(s.st.Operator)
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 70000, "The provided value for the 'device_code' is not valid.")
+		return
+	case time.Now().After(dc.expires):
+		oauthError(w, http.StatusBadRequest, "expired_token", 70020, "The provided authorization code or refresh token has expired due to inactivity.")
+		return
+	case !dc.approved:
+		oauthError(w, http.StatusBadRequest, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+		return
+	case operator == nil:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in this directory.")
+		return
+	}
+	s.mu.Lock()
+	delete(s.deviceCodes, device)
+	s.mu.Unlock()
+	// The person approved interactively, so MFA was done in the browser; a
+	// policy that blocks (device code flow, country, ...) still stops it.
+	if res := s.signInCheck(r, operator, "deviceCodeFlow", "browser"); res.Verdict == ca.VerdictBlock {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+		return
+	}
+	s.issue(w, s.userClaims(operator), clientID)
+}
+
+// passwordGrant is the resource-owner password grant the live sign-in probe
+// uses: it is refused with the AADSTS code a real tenant gives when CA,
+// security defaults or per-user MFA demand MFA or block.
+func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username, password, clientID string) {
+	s.mu.Lock()
+	u := s.st.userByIDOrUPN(username)
+	var privileged bool
+	if u != nil {
+		privileged = len(s.st.roleTemplates(u.ID)) > 0
+	}
+	secDefaults := s.st.SecurityDefaults
+	s.mu.Unlock()
+	switch {
+	case u == nil || u.Password == "" || !hmac.Equal([]byte(u.Password), []byte(password)):
+		s.recordSignIn(r, u, username, 50126, "Invalid username or password.")
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
+		return
+	case !u.AccountEnabled:
+		s.recordSignIn(r, u, username, 50057, "User account is disabled.")
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.")
+		return
+	}
+	res := s.signInCheck(r, u, "", "mobileAppsAndDesktopClients")
+	mfa := res.Verdict == ca.VerdictMFA || u.PerUserMFAState == "enforced" || (secDefaults && privileged)
+	switch {
+	case res.Verdict == ca.VerdictBlock:
+		s.recordSignIn(r, u, username, 53003, "Access has been blocked by Conditional Access policies.")
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+	case mfa:
+		s.recordSignIn(r, u, username, 50076, "Strong authentication is required.")
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '"+graphAppID+"'.")
+	default:
+		s.recordSignIn(r, u, username, 0, "")
+		s.issue(w, s.userClaims(u), clientID)
+	}
+}
+
+// signInCheck evaluates the tenant's CA policies for a sign-in to Graph
+// from the request's client address. A sign-in's origin can be set with the
+// X-Sim-Client-IP and X-Sim-Client-Country headers, so that tests and the
+// demo can sign in "from" an allowed or an outside address.
+func (s *Server) signInCheck(r *http.Request, u *user, flow, clientApp string) ca.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	policies := make([]ca.Policy, len(s.st.Policies))
+	for i, p := range s.st.Policies {
+		policies[i] = *p
+	}
+	locations := make([]ca.NamedLocation, len(s.st.NamedLocations))
+	for i, l := range s.st.NamedLocations {
+		locations[i] = *l
+	}
+	return ca.Evaluate(policies, locations, ca.SignIn{
+		Subject:       s.st.subject(u),
+		Application:   graphAppID,
+		ClientAppType: clientApp,
+		IP:            clientIP(r),
+		Country:       strings.ToUpper(r.Header.Get("X-Sim-Client-Country")),
+		AuthFlow:      flow,
+	})
+}
+
+func clientIP(r *http.Request) netip.Addr {
+	if a, err := netip.ParseAddr(r.Header.Get("X-Sim-Client-IP")); err == nil {
+		return a
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr()
+}
+
+func (s *Server) recordSignIn(r *http.Request, u *user, username string, code int, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entry := map[string]any{
+		"id":                newGUID(),
+		"createdDateTime":   time.Now().UTC().Format(time.RFC3339),
+		"userPrincipalName": username,
+		"appId":             PublicClientID,
+		"appDisplayName":    "Microsoft Graph Command Line Tools",
+		"ipAddress":         clientIP(r).String(),
+		"clientAppUsed":     "Mobile Apps and Desktop clients",
+		"status":            map[string]any{"errorCode": code, "failureReason": reason},
+	}
+	if u != nil {
+		entry["userId"] = u.ID
+		entry["userDisplayName"] = u.DisplayName
+	}
+	s.st.SignIns = append([]map[string]any{entry}, s.st.SignIns...)
+	_ = s.persist()
+}
+
+func (s *Server) userClaims(u *user) tokenClaims {
+	return tokenClaims{Oid: u.ID, Upn: u.UserPrincipalName, Name: u.DisplayName, Scp: strings.Join(s.consentedScopes(), " "), IdTyp: "user"}
+}
+
+// issue answers a successful token request: an access token (a signed JWT
+// whose claims the product may read, as with Entra), and for users an
+// id_token, client_info and a refresh token.
+func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string) {
+	now := time.Now()
+	s.mu.Lock()
+	tid := s.st.TenantID
+	s.mu.Unlock()
+	c.Aud, c.Tid, c.Iss = s.BaseURL(), tid, "https://sts.windows.net/"+tid+"/"
+	c.AppID, c.Iat, c.Exp = clientID, now.Unix(), now.Add(time.Hour).Unix()
+	resp := map[string]any{
+		"token_type":     "Bearer",
+		"scope":          s.BaseURL() + "/.default",
+		"expires_in":     3599,
+		"ext_expires_in": 3599,
+		"access_token":   s.sign(c),
+	}
+	if c.IdTyp == "user" {
+		rt := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+		s.mu.Lock()
+		s.refresh[rt] = c
+		s.mu.Unlock()
+		resp["refresh_token"] = rt
+		resp["id_token"] = s.sign(map[string]any{
+			"aud": clientID, "iss": s.BaseURL() + "/" + tid + "/v2.0", "tid": tid, "oid": c.Oid,
+			"preferred_username": c.Upn, "name": c.Name, "iat": c.Iat, "exp": c.Exp, "ver": "2.0",
+		})
+		ci, _ := json.Marshal(map[string]string{"uid": c.Oid, "utid": tid})
+		resp["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) sign(claims any) string {
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	body, _ := json.Marshal(claims)
+	payload := header + "." + base64.RawURLEncoding.EncodeToString(body)
+	mac := hmac.New(sha256.New, s.signKey)
+	mac.Write([]byte(payload))
+	return payload + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// authenticate checks the bearer token as Graph does: present, signed by
+// this tenant's authority, not expired.
+func (s *Server) authenticate(r *http.Request) (*caller, *graphError) {
+	unauth := func(msg string) *graphError {
+		return &graphError{Status: http.StatusUnauthorized, Code: "InvalidAuthenticationToken", Message: msg}
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return nil, unauth("Access token is empty.")
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, unauth("IDX14100: JWT is not well formed.")
+	}
+	mac := hmac.New(sha256.New, s.signKey)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
+		return nil, unauth("Access token validation failure. Invalid audience.")
+	}
+	body, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c tokenClaims
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, unauth("Access token validation failure.")
+	}
+	if time.Now().Unix() > c.Exp {
+		return nil, unauth("Lifetime validation failed, the token is expired.")
+	}
+	if c.IdTyp == "app" {
+		return &caller{App: true, AppRoles: c.Roles}, nil
+	}
+	s.mu.Lock()
+	u := s.st.userByIDOrUPN(c.Oid)
+	s.mu.Unlock()
+	if u == nil || !u.AccountEnabled {
+		return nil, unauth("The user or administrator has not consented or the account is disabled.")
+	}
+	return &caller{UserID: c.Oid, Scopes: strings.Fields(c.Scp)}, nil
+}

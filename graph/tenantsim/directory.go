@@ -1,0 +1,650 @@
+package tenantsim
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"mgmtsession/assets"
+)
+
+func loadRoleDefinitions() ([]roleDefinition, error) {
+	var roles []roleDefinition
+	err := json.Unmarshal(assets.RoleDefinitions, &roles)
+	return roles, err
+}
+
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var verified []any
+	for _, d := range s.st.Domains {
+		verified = append(verified, map[string]any{"name": d.ID, "isInitial": d.IsInitial, "isDefault": d.IsDefault, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": []any{map[string]any{
+		"id": s.st.TenantID, "displayName": s.st.DisplayName, "verifiedDomains": verified,
+		"tenantType": "AAD", "countryLetterCode": "GB",
+	}}})
+	return nil
+}
+
+func (s *Server) listDomains(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	items := make([]any, len(s.st.Domains))
+	for i, d := range s.st.Domains {
+		items[i] = map[string]any{"id": d.ID, "isInitial": d.IsInitial, "isDefault": d.IsDefault, "isVerified": d.IsVerified, "authenticationType": "Managed"}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) listSkus(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	items := make([]any, len(s.st.SubscribedSkus))
+	for i, sku := range s.st.SubscribedSkus {
+		items[i] = sku
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) securityDefaultsBody() map[string]any {
+	return map[string]any{
+		"id": "00000000-0000-0000-0000-000000000000", "displayName": "Security Defaults",
+		"description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft.",
+		"isEnabled":   s.st.SecurityDefaults,
+	}
+}
+
+func (s *Server) getSecurityDefaults(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	body := s.securityDefaultsBody()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) patchSecurityDefaults(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	var body struct {
+		ODataType string `json:"@odata.type"`
+		IsEnabled *bool  `json:"isEnabled"`
+	}
+	if gerr := decodeInto(data, &body, "microsoft.graph.identitySecurityDefaultsEnforcementPolicy"); gerr != nil {
+		return gerr
+	}
+	if body.IsEnabled == nil {
+		return errBadRequest("BadRequest", "isEnabled is required.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.SecurityDefaults = *body.IsEnabled
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func internal(err error) *graphError {
+	return &graphError{Status: http.StatusInternalServerError, Code: "generalException", Message: err.Error()}
+}
+
+// graphUser is a user as Graph v1.0 returns it.
+func (u *user) graphUser() map[string]any {
+	return map[string]any{
+		"@odata.type":       "#microsoft.graph.user",
+		"id":                u.ID,
+		"userPrincipalName": u.UserPrincipalName,
+		"displayName":       u.DisplayName,
+		"mailNickname":      u.MailNickname,
+		"userType":          u.UserType,
+		"accountEnabled":    u.AccountEnabled,
+		"passwordPolicies":  nullable(u.PasswordPolicies),
+		"createdDateTime":   nullable(u.CreatedDateTime),
+		"mail":              nil,
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// lookupUser finds a user by id or UPN, honouring replication delay.
+// Callers hold s.mu.
+func (s *Server) lookupUser(key string) (*user, *graphError) {
+	u := s.st.userByIDOrUPN(key)
+	if u == nil || !s.visible(u.ID) {
+		return nil, errNotFound("user", key)
+	}
+	return u, nil
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request, c *caller) *graphError {
+	if c.App {
+		return errBadRequest("BadRequest", "/me request is only valid with delegated authentication flow.")
+	}
+	s.mu.Lock()
+	u, gerr := s.lookupUser(c.UserID)
+	var body map[string]any
+	if gerr == nil {
+		body = u.graphUser()
+	}
+	s.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) myMemberships(w http.ResponseWriter, r *http.Request, c *caller) *graphError {
+	if c.App {
+		return errBadRequest("BadRequest", "/me request is only valid with delegated authentication flow.")
+	}
+	return s.memberships(w, r, c.UserID)
+}
+
+func (s *Server) userMemberships(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	return s.memberships(w, r, r.PathValue("id"))
+}
+
+// memberships answers transitiveMemberOf: groups (nested ones too) and the
+// directory roles assigned at tenant scope, as Graph's directoryRole objects.
+func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string) *graphError {
+	s.mu.Lock()
+	u, gerr := s.lookupUser(key)
+	var items []any
+	if gerr == nil {
+		for _, gid := range s.st.transitiveGroups(u.ID) {
+			for _, g := range s.st.Groups {
+				if g.ID == gid {
+					items = append(items, map[string]any{"@odata.type": "#microsoft.graph.group", "id": g.ID, "displayName": g.DisplayName, "securityEnabled": true})
+				}
+			}
+		}
+		for _, rt := range s.st.roleTemplates(u.ID) {
+			items = append(items, map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "dr-" + rt, "displayName": s.roleName(rt), "roleTemplateId": rt})
+		}
+	}
+	s.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) roleName(templateID string) string {
+	for _, rd := range s.roles {
+		if rd.ID == templateID {
+			return rd.DisplayName
+		}
+	}
+	return templateID
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	f, gerr := parseFilter(r.URL.Query().Get("$filter"))
+	if gerr != nil {
+		return gerr
+	}
+	s.mu.Lock()
+	var items []any
+	for _, u := range s.st.Users {
+		if !s.visible(u.ID) {
+			continue
+		}
+		g := u.graphUser()
+		ok, gerr := f.match(func(prop string) (string, bool) {
+			v, present := g[prop]
+			str, _ := v.(string)
+			return str, present
+		})
+		if gerr != nil {
+			s.mu.Unlock()
+			return gerr
+		}
+		if ok {
+			items = append(items, g)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	var body map[string]any
+	if gerr == nil {
+		body = u.graphUser()
+	}
+	s.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// userBody is what POST and PATCH /users accept (the part of the user
+// resource the product writes).
+type userBody struct {
+	ODataType         string           `json:"@odata.type"`
+	AccountEnabled    *bool            `json:"accountEnabled"`
+	DisplayName       *string          `json:"displayName"`
+	MailNickname      *string          `json:"mailNickname"`
+	UserPrincipalName *string          `json:"userPrincipalName"`
+	PasswordPolicies  *string          `json:"passwordPolicies"`
+	UsageLocation     *string          `json:"usageLocation"`
+	PasswordProfile   *passwordProfile `json:"passwordProfile"`
+}
+
+type passwordProfile struct {
+	ODataType                            string `json:"@odata.type"`
+	Password                             string `json:"password"`
+	ForceChangePasswordNextSignIn        *bool  `json:"forceChangePasswordNextSignIn"`
+	ForceChangePasswordNextSignInWithMfa *bool  `json:"forceChangePasswordNextSignInWithMfa"`
+}
+
+var mailNicknameRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-/=?^_{|}~.]{1,64}$`)
+
+// passwordComplexEnough applies Entra's rule: 8 to 256 characters with
+// three of lower case, upper case, digits and symbols.
+func passwordComplexEnough(p string) bool {
+	if len(p) < 8 || len(p) > 256 {
+		return false
+	}
+	classes := 0
+	for _, set := range []string{"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"} {
+		if strings.ContainsAny(p, set) {
+			classes++
+		}
+	}
+	if strings.IndexFunc(p, func(r rune) bool {
+		return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", r)
+	}) >= 0 {
+		classes++
+	}
+	return classes >= 3
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	var b userBody
+	if gerr := decodeInto(data, &b, "microsoft.graph.user"); gerr != nil {
+		return gerr
+	}
+	missing := func(p string) *graphError {
+		return errBadRequest("Request_BadRequest", "Property '%s' is required when creating the object.", p)
+	}
+	switch {
+	case b.AccountEnabled == nil:
+		return missing("accountEnabled")
+	case b.DisplayName == nil || *b.DisplayName == "":
+		return missing("displayName")
+	case b.MailNickname == nil || *b.MailNickname == "":
+		return missing("mailNickname")
+	case b.UserPrincipalName == nil || *b.UserPrincipalName == "":
+		return missing("userPrincipalName")
+	case b.PasswordProfile == nil || b.PasswordProfile.Password == "":
+		return missing("passwordProfile")
+	}
+	if !mailNicknameRE.MatchString(*b.MailNickname) {
+		return errBadRequest("Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'.")
+	}
+	if !passwordComplexEnough(b.PasswordProfile.Password) {
+		return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+			Message: "The specified password does not comply with password complexity requirements. Please provide a different password.",
+			Details: []errorDetail{{Code: "PasswordComplexity", Message: "Password does not meet complexity requirements.", Target: "passwordProfile.password"}}}
+	}
+	if b.PasswordPolicies != nil && *b.PasswordPolicies != "" {
+		for _, p := range strings.Split(*b.PasswordPolicies, ",") {
+			if p = strings.TrimSpace(p); p != "DisablePasswordExpiration" && p != "DisableStrongPassword" && p != "None" {
+				return errBadRequest("Request_BadRequest", "Invalid value specified for property 'passwordPolicies' of resource 'User'.")
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	local, domainPart, ok := strings.Cut(*b.UserPrincipalName, "@")
+	known := ok && local != "" && slices.ContainsFunc(s.st.Domains, func(d domain) bool { return d.IsVerified && strings.EqualFold(d.ID, domainPart) })
+	if !known {
+		return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+			Message: "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+			Details: []errorDetail{{Code: "InvalidValue", Message: "The domain portion of the userPrincipalName property is invalid.", Target: "userPrincipalName"}}}
+	}
+	if s.st.userByIDOrUPN(*b.UserPrincipalName) != nil {
+		return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+			Message: "Another object with the same value for property userPrincipalName already exists.",
+			Details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Target: "userPrincipalName"}}}
+	}
+	u := &user{
+		ID: newGUID(), UserPrincipalName: *b.UserPrincipalName, DisplayName: *b.DisplayName, MailNickname: *b.MailNickname,
+		UserType: "Member", AccountEnabled: *b.AccountEnabled, Password: b.PasswordProfile.Password,
+		CreatedDateTime: time.Now().UTC().Format(time.RFC3339), PerUserMFAState: "disabled", Methods: []string{"password"},
+	}
+	if b.PasswordPolicies != nil {
+		u.PasswordPolicies = *b.PasswordPolicies
+	}
+	s.st.Users = append(s.st.Users, u)
+	s.created(u.ID)
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	writeJSON(w, http.StatusCreated, u.graphUser())
+	return nil
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	var b userBody
+	if gerr := decodeInto(data, &b, "microsoft.graph.user"); gerr != nil {
+		return gerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
+	}
+	if b.AccountEnabled != nil {
+		u.AccountEnabled = *b.AccountEnabled
+	}
+	if b.DisplayName != nil {
+		u.DisplayName = *b.DisplayName
+	}
+	if b.PasswordPolicies != nil {
+		u.PasswordPolicies = *b.PasswordPolicies
+	}
+	if b.PasswordProfile != nil {
+		if !passwordComplexEnough(b.PasswordProfile.Password) {
+			return errBadRequest("Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password.")
+		}
+		u.Password = b.PasswordProfile.Password
+	}
+	if b.UserPrincipalName != nil && !strings.EqualFold(*b.UserPrincipalName, u.UserPrincipalName) {
+		if s.st.userByIDOrUPN(*b.UserPrincipalName) != nil {
+			return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+				Message: "Another object with the same value for property userPrincipalName already exists.",
+				Details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Target: "userPrincipalName"}}}
+		}
+		u.UserPrincipalName = *b.UserPrincipalName
+	}
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
+	}
+	s.st.Users = slices.DeleteFunc(s.st.Users, func(x *user) bool { return x == u })
+	s.st.RoleAssignments = slices.DeleteFunc(s.st.RoleAssignments, func(ra *roleAssignment) bool { return ra.PrincipalID == u.ID })
+	for _, g := range s.st.Groups {
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == u.ID })
+	}
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
+	}
+	u.SessionsValidFrom = time.Now().UTC().Format(time.RFC3339)
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": true})
+	return nil
+}
+
+// methodTypes maps the simulated method names to Graph's derived types.
+var methodTypes = map[string]string{
+	"password":                "#microsoft.graph.passwordAuthenticationMethod",
+	"microsoftAuthenticator":  "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+	"phone":                   "#microsoft.graph.phoneAuthenticationMethod",
+	"fido2":                   "#microsoft.graph.fido2AuthenticationMethod",
+	"softwareOath":            "#microsoft.graph.softwareOathAuthenticationMethod",
+	"email":                   "#microsoft.graph.emailAuthenticationMethod",
+	"windowsHelloForBusiness": "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod",
+	"temporaryAccessPass":     "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+}
+
+func (s *Server) listMethods(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	var items []any
+	if gerr == nil {
+		for i, m := range u.Methods {
+			items = append(items, map[string]any{"@odata.type": methodTypes[m], "id": u.ID[:8] + "-m" + string(rune('0'+i))})
+		}
+	}
+	s.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) getRequirements(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	var state string
+	if gerr == nil {
+		state = u.PerUserMFAState
+	}
+	s.mu.Unlock()
+	if gerr != nil {
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"perUserMfaState": state})
+	return nil
+}
+
+func (s *Server) patchRequirements(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	var b struct {
+		ODataType       string `json:"@odata.type"`
+		PerUserMfaState string `json:"perUserMfaState"`
+	}
+	if gerr := decodeInto(data, &b, "microsoft.graph.strongAuthenticationRequirements"); gerr != nil {
+		return gerr
+	}
+	if !slices.Contains([]string{"disabled", "enabled", "enforced"}, b.PerUserMfaState) {
+		return errBadRequest("BadRequest", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.perUserMfaState'.", b.PerUserMfaState)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, gerr := s.lookupUser(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
+	}
+	u.PerUserMFAState = b.PerUserMfaState
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	items := make([]any, len(s.roles))
+	for i, rd := range s.roles {
+		items[i] = map[string]any{"id": rd.ID, "templateId": rd.ID, "displayName": rd.DisplayName, "isBuiltIn": true, "isEnabled": true, "isPrivileged": rd.IsPrivileged}
+	}
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (ra *roleAssignment) graph() map[string]any {
+	return map[string]any{"id": ra.ID, "principalId": ra.PrincipalID, "roleDefinitionId": ra.RoleDefinitionID, "directoryScopeId": ra.DirectoryScopeID}
+}
+
+func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	f, gerr := parseFilter(r.URL.Query().Get("$filter"))
+	if gerr != nil {
+		return gerr
+	}
+	s.mu.Lock()
+	var items []any
+	for _, ra := range s.st.RoleAssignments {
+		g := ra.graph()
+		ok, gerr := f.match(func(prop string) (string, bool) { v, present := g[prop].(string); return v, present })
+		if gerr != nil {
+			s.mu.Unlock()
+			return gerr
+		}
+		if ok && s.visible(ra.ID) {
+			items = append(items, g)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	var b struct {
+		ODataType        string `json:"@odata.type"`
+		PrincipalID      string `json:"principalId"`
+		RoleDefinitionID string `json:"roleDefinitionId"`
+		DirectoryScopeID string `json:"directoryScopeId"`
+	}
+	if gerr := decodeInto(data, &b, "microsoft.graph.unifiedRoleAssignment"); gerr != nil {
+		return gerr
+	}
+	if b.PrincipalID == "" || b.RoleDefinitionID == "" || b.DirectoryScopeID == "" {
+		return errBadRequest("Request_BadRequest", "principalId, roleDefinitionId and directoryScopeId are required.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.ContainsFunc(s.roles, func(rd roleDefinition) bool { return rd.ID == b.RoleDefinitionID }) {
+		return errNotFound("roleDefinition", b.RoleDefinitionID)
+	}
+	u := s.st.userByIDOrUPN(b.PrincipalID)
+	if u == nil || !s.visible(u.ID) {
+		// Right after a create, the new principal has not replicated yet.
+		return errBadRequest("Request_BadRequest", "Not a valid reference update.")
+	}
+	for _, ra := range s.st.RoleAssignments {
+		if ra.PrincipalID == u.ID && ra.RoleDefinitionID == b.RoleDefinitionID && ra.DirectoryScopeID == b.DirectoryScopeID {
+			return &graphError{Status: http.StatusConflict, Code: "Request_BadRequest",
+				Message: "A conflicting object with one or more of the specified property values is present in the directory.",
+				Details: []errorDetail{{Code: "ObjectConflict", Message: "The role assignment already exists."}}}
+		}
+	}
+	ra := &roleAssignment{ID: newGUID(), PrincipalID: u.ID, RoleDefinitionID: b.RoleDefinitionID, DirectoryScopeID: b.DirectoryScopeID}
+	s.st.RoleAssignments = append(s.st.RoleAssignments, ra)
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	writeJSON(w, http.StatusCreated, ra.graph())
+	return nil
+}
+
+func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("id")
+	n := len(s.st.RoleAssignments)
+	s.st.RoleAssignments = slices.DeleteFunc(s.st.RoleAssignments, func(ra *roleAssignment) bool { return ra.ID == id })
+	if len(s.st.RoleAssignments) == n {
+		return errNotFound("roleAssignment", id)
+	}
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	if !s.hasP1() {
+		return &graphError{Status: http.StatusForbidden, Code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+			Message: "Neither tenant is B2C or tenant doesn't have premium license"}
+	}
+	f, gerr := parseFilter(r.URL.Query().Get("$filter"))
+	if gerr != nil {
+		return gerr
+	}
+	s.mu.Lock()
+	var items []any
+	for _, e := range s.st.SignIns {
+		ok, gerr := f.match(func(prop string) (string, bool) { v, present := e[prop]; str, _ := v.(string); return str, present })
+		if gerr != nil {
+			s.mu.Unlock()
+			return gerr
+		}
+		if ok {
+			items = append(items, e)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
+// hasP1 reports whether an enabled SKU carries Entra ID P1 or P2.
+func (s *Server) hasP1() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, raw := range s.st.SubscribedSkus {
+		var sku struct {
+			CapabilityStatus string `json:"capabilityStatus"`
+			ServicePlans     []struct {
+				ServicePlanName    string `json:"servicePlanName"`
+				ProvisioningStatus string `json:"provisioningStatus"`
+			} `json:"servicePlans"`
+		}
+		if json.Unmarshal(raw, &sku) != nil || sku.CapabilityStatus != "Enabled" {
+			continue
+		}
+		for _, sp := range sku.ServicePlans {
+			if (sp.ServicePlanName == "AAD_PREMIUM" || sp.ServicePlanName == "AAD_PREMIUM_P2") && sp.ProvisioningStatus == "Success" {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,277 @@
+package tenantsim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// graphError is Graph's error body. Every error the tenant sends has code and
+// message: the SDK's ODataError.Error() panics without error.message.
+type graphError struct {
+	Status  int
+	Code    string
+	Message string
+	Details []errorDetail
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
+}
+
+func (e *graphError) Error() string { return e.Code + ": " + e.Message }
+
+func errBadRequest(code, format string, args ...any) *graphError {
+	return &graphError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func errNotFound(what, id string) *graphError {
+	return &graphError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)}
+}
+
+func errDenied() *graphError {
+	return &graphError{Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
+		Message: "Insufficient privileges to complete the operation."}
+}
+
+// writeError sends Graph's error body with the request id in innerError.
+func writeError(w http.ResponseWriter, r *http.Request, e *graphError) {
+	body := map[string]any{"error": map[string]any{
+		"code":    e.Code,
+		"message": e.Message,
+		"innerError": map[string]any{
+			"date":              time.Now().UTC().Format("2006-01-02T15:04:05"),
+			"request-id":        w.Header().Get("request-id"),
+			"client-request-id": w.Header().Get("client-request-id"),
+		},
+	}}
+	if len(e.Details) > 0 {
+		body["error"].(map[string]any)["details"] = e.Details
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readBody returns the request body, decoding gzip as Graph does (the SDK
+// compresses request bodies by default).
+func readBody(r *http.Request) ([]byte, *graphError) {
+	var rd io.Reader = r.Body
+	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, errBadRequest("BadRequest", "The request body is not valid gzip: %v", err)
+		}
+		defer zr.Close()
+		rd = zr
+	default:
+		return nil, &graphError{Status: http.StatusUnsupportedMediaType, Code: "UnsupportedMediaType",
+			Message: fmt.Sprintf("Content-Encoding %q is not supported.", enc)}
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, 4<<20))
+	if err != nil {
+		return nil, errBadRequest("BadRequest", "Reading the request body: %v", err)
+	}
+	return data, nil
+}
+
+// decodeObject parses a JSON object body, answering Graph's 400 for
+// malformed JSON.
+func decodeObject(data []byte) (map[string]any, *graphError) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errBadRequest("BadRequest", "Empty Payload, JSON content expected")
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, errBadRequest("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format. (%v)", err)
+	}
+	return m, nil
+}
+
+// decodeInto strictly decodes a body into a typed struct: unknown properties
+// are refused as Graph refuses them.
+func decodeInto(data []byte, v any, typeName string) *graphError {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errBadRequest("BadRequest", "Empty Payload, JSON content expected")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			return errBadRequest("Request_BadRequest", "Invalid property %s on type '%s'.", f, typeName)
+		}
+		return errBadRequest("BadRequest", "Unable to read JSON request payload: %v", err)
+	}
+	return nil
+}
+
+// page slices a collection and builds @odata.nextLink with a skip token, so
+// that callers must follow links exactly as with Graph.
+func (s *Server) page(r *http.Request, items []any) map[string]any {
+	s.mu.Lock()
+	size := s.opts.PageSize
+	s.mu.Unlock()
+	q := r.URL.Query()
+	if t, err := strconv.Atoi(q.Get("$top")); err == nil && t > 0 && t < size {
+		size = t
+	}
+	start, _ := strconv.Atoi(q.Get("$skiptoken"))
+	if start < 0 || start > len(items) {
+		start = len(items)
+	}
+	end := min(start+size, len(items))
+	value := items[start:end]
+	if value == nil {
+		value = []any{} // Graph sends an empty collection as [], never null
+	}
+	out := map[string]any{"value": value}
+	if end < len(items) {
+		q.Set("$skiptoken", strconv.Itoa(end))
+		next := url.URL{Scheme: "https", Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+		out["@odata.nextLink"] = next.String()
+	}
+	return out
+}
+
+// filterExpr is the small subset of OData $filter the product uses:
+// clauses joined by "or" (or all by "and"), each `prop eq 'v'`,
+// `startswith(prop,'v')` or `prop in ('a','b')`.
+type filterExpr struct {
+	and     bool
+	clauses []filterClause
+}
+
+type filterClause struct {
+	op, prop string
+	values   []string
+}
+
+func parseFilter(s string) (*filterExpr, *graphError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	bad := errBadRequest("BadRequest", "Invalid filter clause: %s", s)
+	f := &filterExpr{}
+	parts := splitOutsideQuotes(s, " or ")
+	if len(parts) == 1 {
+		if and := splitOutsideQuotes(s, " and "); len(and) > 1 {
+			parts, f.and = and, true
+		}
+	}
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		switch {
+		case strings.HasPrefix(strings.ToLower(p), "startswith(") && strings.HasSuffix(p, ")"):
+			args := strings.SplitN(p[len("startswith("):len(p)-1], ",", 2)
+			if len(args) != 2 {
+				return nil, bad
+			}
+			v, ok := unquote(args[1])
+			if !ok {
+				return nil, bad
+			}
+			f.clauses = append(f.clauses, filterClause{op: "startswith", prop: strings.TrimSpace(args[0]), values: []string{v}})
+		case strings.Contains(p, " eq "):
+			prop, val, _ := strings.Cut(p, " eq ")
+			v, ok := unquote(val)
+			if !ok {
+				return nil, bad
+			}
+			f.clauses = append(f.clauses, filterClause{op: "eq", prop: strings.TrimSpace(prop), values: []string{v}})
+		case strings.Contains(p, " in ("):
+			prop, list, _ := strings.Cut(p, " in (")
+			list, ok := strings.CutSuffix(strings.TrimSpace(list), ")")
+			if !ok {
+				return nil, bad
+			}
+			var vals []string
+			for _, item := range splitOutsideQuotes(list, ",") {
+				v, ok := unquote(item)
+				if !ok {
+					return nil, bad
+				}
+				vals = append(vals, v)
+			}
+			f.clauses = append(f.clauses, filterClause{op: "in", prop: strings.TrimSpace(prop), values: vals})
+		default:
+			return nil, bad
+		}
+	}
+	return f, nil
+}
+
+// match reports whether an object's properties satisfy the filter; get
+// returns a property's string value.
+func (f *filterExpr) match(get func(prop string) (string, bool)) (bool, *graphError) {
+	if f == nil {
+		return true, nil
+	}
+	for _, c := range f.clauses {
+		v, ok := get(c.prop)
+		if !ok {
+			return false, errBadRequest("BadRequest", "Could not find a property named '%s' on type 'microsoft.graph.entity'.", c.prop)
+		}
+		hit := false
+		switch c.op {
+		case "startswith":
+			hit = strings.HasPrefix(strings.ToLower(v), strings.ToLower(c.values[0]))
+		case "eq", "in":
+			for _, want := range c.values {
+				hit = hit || strings.EqualFold(v, want)
+			}
+		}
+		if hit && !f.and {
+			return true, nil
+		}
+		if !hit && f.and {
+			return false, nil
+		}
+	}
+	return f.and, nil
+}
+
+func unquote(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '\'' || s[len(s)-1] != '\'' {
+		return "", false
+	}
+	return strings.ReplaceAll(s[1:len(s)-1], "''", "'"), true
+}
+
+// splitOutsideQuotes splits s on sep where sep is not inside '...'.
+func splitOutsideQuotes(s, sep string) []string {
+	var out []string
+	inQuote, last := false, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			inQuote = !inQuote
+			continue
+		}
+		if !inQuote && strings.HasPrefix(strings.ToLower(s[i:]), sep) {
+			out = append(out, s[last:i])
+			i += len(sep) - 1
+			last = i + 1
+		}
+	}
+	return append(out, s[last:])
+}

@@ -1,0 +1,373 @@
+// Package tenantsim is the simulated tenant: an HTTPS server on loopback that
+// speaks the Microsoft Graph v1.0 wire format (and the beta per-user MFA
+// endpoint) and the Entra ID authority endpoints, keeps state, validates
+// requests the way Graph does and can inject faults. The demo, every test and
+// every benchmark run the real adapter, msgraph-sdk-go and azidentity against
+// it; it shares nothing with the adapter but the wire format.
+package tenantsim
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PublicClientID is the public client the product signs in with by default
+// (the Microsoft Graph Command Line Tools app, GRAPH-NOTES section 8); the
+// simulated tenant grants it every delegated scope the product uses.
+const PublicClientID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+// DemoAppClientID is the confidential demo app the emulator offers for the
+// client-credentials grant.
+const DemoAppClientID = "7d4c3b2a-5e6f-4a1b-9c8d-0e1f2a3b4c5d"
+
+// Options configure a simulated tenant.
+type Options struct {
+	// Listen is the address to serve on; loopback with a free port when empty.
+	Listen string
+	// StatePath, when set, makes the tenant persist there between runs.
+	StatePath string
+	// Scenario names an entry of assets/scenarios.json; "" is "default".
+	Scenario string
+	// PageSize is how many items a list returns before @odata.nextLink
+	// (100 when zero, like most Graph collections).
+	PageSize int
+}
+
+// Server is a running simulated tenant.
+type Server struct {
+	mu    sync.Mutex
+	st    *state
+	opts  Options
+	roles []roleDefinition
+
+	ln      net.Listener
+	http    *http.Server
+	inner   http.Handler // the routes without the front door, for $batch items
+	certPEM []byte
+	pool    *x509.CertPool
+	signKey []byte
+	secret  string // the demo app's client secret
+
+	deviceCodes map[string]*deviceCode // by device_code
+	refresh     map[string]tokenClaims // by refresh token
+
+	faults      []*Fault
+	latency     time.Duration
+	replication time.Duration
+	visibleAt   map[string]time.Time // object id -> when replication makes it visible
+	caNext      time.Time            // earliest time the CA throttle admits the next request
+	consented   []string             // nil: ProductScopes
+	log         []RequestRecord
+}
+
+// RequestRecord is one request the tenant answered, for tests and
+// benchmarks that count round trips.
+type RequestRecord struct {
+	Method, Path string
+	Query        string // the raw query, e.g. $filter=...&$skiptoken=2
+	Status       int    // 0 when the connection was dropped
+	// RequestID is the request-id the tenant sent back (and put in the
+	// innerError of an error body), for matching the ids a client reports.
+	RequestID string
+	// ContentEncoding is the request's Content-Encoding ("gzip" for the
+	// SDK's compressed bodies).
+	ContentEncoding string
+	Start, End      time.Time
+}
+
+// New loads the tenant (persisted state, or the demo tenant with the
+// scenario applied) and starts serving HTTPS.
+func New(opts Options) (*Server, error) {
+	st, err := loadState(opts.StatePath, opts.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := loadRoleDefinitions()
+	if err != nil {
+		return nil, err
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	s := &Server{
+		st:          st,
+		opts:        opts,
+		roles:       roles,
+		signKey:     randomBytes(32),
+		secret:      "demo~" + hex.EncodeToString(randomBytes(18)),
+		deviceCodes: map[string]*deviceCode{},
+		refresh:     map[string]tokenClaims{},
+		visibleAt:   map[string]time.Time{},
+	}
+	if err := st.save(opts.StatePath); err != nil {
+		return nil, err
+	}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start() error {
+	cert, certPEM, err := selfSignedCert()
+	if err != nil {
+		return fmt.Errorf("making the simulated tenant's certificate: %w", err)
+	}
+	s.certPEM = certPEM
+	s.pool = x509.NewCertPool()
+	s.pool.AppendCertsFromPEM(certPEM)
+
+	addr := s.opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// HTTP/1.1 only, so that a dropped-connection fault can hijack the
+		// connection and close it mid-request.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ErrorLog:     nil,
+	}
+	go s.http.ServeTLS(ln, "", "")
+	return nil
+}
+
+// Close stops serving.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.http.Shutdown(ctx)
+}
+
+// BaseURL is the server's root, e.g. https://127.0.0.1:41234.
+func (s *Server) BaseURL() string { return "https://" + s.ln.Addr().String() }
+
+// GraphURL is the Graph v1.0 base URL.
+func (s *Server) GraphURL() string { return s.BaseURL() + "/v1.0" }
+
+// AuthorityURL is the authority host URL (with a trailing slash, as azcore's
+// cloud configuration expects).
+func (s *Server) AuthorityURL() string { return s.BaseURL() + "/" }
+
+// TenantID is the simulated tenant's id.
+func (s *Server) TenantID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.TenantID
+}
+
+// ClientSecret is the demo app's secret for the client-credentials grant.
+func (s *Server) ClientSecret() string { return s.secret }
+
+// CertPEM is the server certificate, for clients that must trust it.
+func (s *Server) CertPEM() []byte { return s.certPEM }
+
+// CertPool trusts the server certificate.
+func (s *Server) CertPool() *x509.CertPool { return s.pool }
+
+// Transport returns an HTTP transport that trusts the server.
+func (s *Server) Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: s.pool, MinVersion: tls.VersionTLS12}
+	t.Proxy = nil // loopback never goes through a proxy
+	return t
+}
+
+// Fault is an injected failure for the next Times requests whose path
+// contains Path (and whose method is Method, when set).
+type Fault struct {
+	Method     string
+	Path       string
+	Status     int    // the status to answer with (429, 500, 503, ...)
+	RetryAfter string // a Retry-After header value; "" sends none
+	Drop       bool   // close the connection without answering
+	Times      int    // how many requests it hits; 1 when zero
+}
+
+// InjectFault queues a fault.
+func (s *Server) InjectFault(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// SetLatency delays every answer by d.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetReplicationDelay makes objects created from now on invisible (404, or
+// "not a valid reference" when referenced) for d after their creation.
+func (s *Server) SetReplicationDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replication = d
+}
+
+// SetPageSize changes how many items a list page holds.
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.PageSize = n
+}
+
+// SetCAThrottle turns the one-request-per-second Conditional Access limit on
+// or off.
+func (s *Server) SetCAThrottle(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.CAThrottle = on
+}
+
+// SetConsentedScopes changes the permissions the tenant has consented for
+// the product (delegated scopes of the public client, application
+// permissions of the demo app). Tokens issued from now on carry only these,
+// so that a missing consent can be shown and tested; no argument restores
+// ProductScopes.
+func (s *Server) SetConsentedScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consented = append([]string(nil), scopes...)
+	if len(scopes) == 0 {
+		s.consented = nil
+	}
+}
+
+func (s *Server) consentedScopes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.consented == nil {
+		return ProductScopes
+	}
+	return append([]string(nil), s.consented...)
+}
+
+// Requests returns what the tenant has answered so far.
+func (s *Server) Requests() []RequestRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RequestRecord(nil), s.log...)
+}
+
+// ResetRequests forgets the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// takeFault returns the first queued fault matching the request, spending
+// one of its uses.
+func (s *Server) takeFault(r *http.Request) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.Contains(r.URL.Path, f.Path) {
+			f.Times--
+			if f.Times == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			copy := *f
+			return &copy
+		}
+	}
+	return nil
+}
+
+// visible reports whether replication has caught up with the object.
+// Callers hold s.mu.
+func (s *Server) visible(id string) bool {
+	t, ok := s.visibleAt[id]
+	return !ok || !time.Now().Before(t)
+}
+
+// created marks a new object as subject to the replication delay. Callers
+// hold s.mu.
+func (s *Server) created(id string) {
+	if s.replication > 0 {
+		s.visibleAt[id] = time.Now().Add(s.replication)
+	}
+}
+
+// persist writes the state after a change. Callers hold s.mu.
+func (s *Server) persist() error {
+	return s.st.save(s.opts.StatePath)
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return b
+}
+
+func newGUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// selfSignedCert makes a short-lived certificate for loopback names.
+func selfSignedCert() (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          new(big.Int).SetBytes(randomBytes(8)),
+		Subject:               pkix.Name{CommonName: "mgmtsession simulated tenant"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, nil, errors.Join(errors.New("pairing certificate and key"), err)
+	}
+	return cert, certPEM, nil
+}

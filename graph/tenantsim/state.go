@@ -1,0 +1,258 @@
+package tenantsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"mgmtsession/assets"
+	"mgmtsession/ca"
+)
+
+// state is everything the simulated tenant knows. It is also the shape of
+// assets/demo-tenant.json and of the --demo-state file, so that a persisted
+// tenant is just this struct written out.
+type state struct {
+	TenantID         string              `json:"tenantId"`
+	DisplayName      string              `json:"displayName"`
+	Operator         string              `json:"operator"` // UPN that approves device codes
+	Domains          []domain            `json:"domains"`
+	SubscribedSkus   []json.RawMessage   `json:"subscribedSkus"`
+	SecurityDefaults bool                `json:"securityDefaults"`
+	Users            []*user             `json:"users"`
+	Groups           []*group            `json:"groups"`
+	RoleAssignments  []*roleAssignment   `json:"roleAssignments"`
+	NamedLocations   []*ca.NamedLocation `json:"namedLocations"`
+	Policies         []*ca.Policy        `json:"policies"`
+	SignIns          []map[string]any    `json:"signIns,omitempty"`
+	// CAThrottle makes the tenant enforce Conditional Access's documented
+	// limit of one request per second (the "throttled" scenario).
+	CAThrottle bool `json:"caThrottle,omitempty"`
+}
+
+type domain struct {
+	ID         string `json:"id"`
+	IsInitial  bool   `json:"isInitial"`
+	IsDefault  bool   `json:"isDefault"`
+	IsVerified bool   `json:"isVerified"`
+}
+
+// user carries Graph's user fields plus what only the directory knows: the
+// password (for password sign-ins), per-user MFA, registered methods and
+// open extensions.
+type user struct {
+	ID                string           `json:"id"`
+	UserPrincipalName string           `json:"userPrincipalName"`
+	DisplayName       string           `json:"displayName"`
+	MailNickname      string           `json:"mailNickname,omitempty"`
+	UserType          string           `json:"userType"`
+	AccountEnabled    bool             `json:"accountEnabled"`
+	PasswordPolicies  string           `json:"passwordPolicies,omitempty"`
+	CreatedDateTime   string           `json:"createdDateTime,omitempty"`
+	Password          string           `json:"password,omitempty"`
+	PerUserMFAState   string           `json:"perUserMfaState"`
+	Methods           []string         `json:"methods"`
+	Extensions        []map[string]any `json:"extensions,omitempty"`
+	SessionsValidFrom string           `json:"signInSessionsValidFromDateTime,omitempty"`
+}
+
+type group struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"displayName"`
+	Members     []string `json:"members"`
+}
+
+type roleAssignment struct {
+	ID               string `json:"id"`
+	PrincipalID      string `json:"principalId"`
+	RoleDefinitionID string `json:"roleDefinitionId"`
+	DirectoryScopeID string `json:"directoryScopeId"`
+}
+
+type roleDefinition struct {
+	ID           string `json:"id"`
+	DisplayName  string `json:"displayName"`
+	IsPrivileged bool   `json:"isPrivileged"`
+}
+
+// scenario is one entry of assets/scenarios.json: the changes a named
+// scenario makes to the demo tenant.
+type scenario struct {
+	Description           string            `json:"description"`
+	Operator              string            `json:"operator"`
+	SecurityDefaults      bool              `json:"securityDefaults"`
+	ReplaceSkus           []json.RawMessage `json:"replaceSkus"`
+	RemovePolicies        []string          `json:"removePolicies"`
+	EnablePolicies        []string          `json:"enablePolicies"`
+	AddUsers              []*user           `json:"addUsers"`
+	AddRoleAssignments    []*roleAssignment `json:"addRoleAssignments"`
+	RemoveRoleAssignments []string          `json:"removeRoleAssignments"`
+	CAThrottle            bool              `json:"caThrottle"`
+}
+
+// Scenarios lists the scenario names with their descriptions, in name order.
+func Scenarios() ([][2]string, error) {
+	all, err := loadScenarios()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([][2]string, len(names))
+	for i, n := range names {
+		out[i] = [2]string{n, all[n].Description}
+	}
+	return out, nil
+}
+
+func loadScenarios() (map[string]scenario, error) {
+	var all map[string]scenario
+	if err := json.Unmarshal(assets.Scenarios, &all); err != nil {
+		return nil, fmt.Errorf("reading the embedded scenarios: %w", err)
+	}
+	return all, nil
+}
+
+// loadState builds the starting tenant: the persisted file when it exists,
+// else the demo tenant with the scenario applied (and then persisted).
+func loadState(path, scenarioName string) (*state, error) {
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			var st state
+			if err := json.Unmarshal(data, &st); err != nil {
+				return nil, fmt.Errorf("reading the demo state %s: %w (delete it to start afresh)", path, err)
+			}
+			return &st, nil
+		case !os.IsNotExist(err):
+			return nil, fmt.Errorf("reading the demo state: %w", err)
+		}
+	}
+	var st state
+	if err := json.Unmarshal(assets.DemoTenant, &st); err != nil {
+		return nil, fmt.Errorf("reading the embedded demo tenant: %w", err)
+	}
+	if scenarioName == "" {
+		scenarioName = "default"
+	}
+	all, err := loadScenarios()
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := all[scenarioName]
+	if !ok {
+		names := make([]string, 0, len(all))
+		for n := range all {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("unknown demo scenario %q (known: %s)", scenarioName, strings.Join(names, ", "))
+	}
+	st.apply(sc)
+	return &st, nil
+}
+
+func (st *state) apply(sc scenario) {
+	if sc.Operator != "" {
+		st.Operator = sc.Operator
+	}
+	if sc.SecurityDefaults {
+		st.SecurityDefaults = true
+	}
+	if sc.ReplaceSkus != nil {
+		st.SubscribedSkus = sc.ReplaceSkus
+	}
+	st.Policies = slices.DeleteFunc(st.Policies, func(p *ca.Policy) bool { return slices.Contains(sc.RemovePolicies, p.ID) })
+	for _, p := range st.Policies {
+		if slices.Contains(sc.EnablePolicies, p.ID) {
+			p.State = ca.StateEnabled
+		}
+	}
+	st.Users = append(st.Users, sc.AddUsers...)
+	st.RoleAssignments = slices.DeleteFunc(st.RoleAssignments, func(r *roleAssignment) bool {
+		return slices.Contains(sc.RemoveRoleAssignments, r.ID)
+	})
+	st.RoleAssignments = append(st.RoleAssignments, sc.AddRoleAssignments...)
+	st.CAThrottle = sc.CAThrottle
+}
+
+// save writes the state atomically so that a crash never leaves half a file.
+func (st *state) save(path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".demo-state-*")
+	if err != nil {
+		return fmt.Errorf("saving the demo state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving the demo state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving the demo state: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (st *state) userByIDOrUPN(key string) *user {
+	for _, u := range st.Users {
+		if u.ID == key || strings.EqualFold(u.UserPrincipalName, key) {
+			return u
+		}
+	}
+	return nil
+}
+
+// transitiveGroups returns every group the object is a member of, directly
+// or through nested groups.
+func (st *state) transitiveGroups(id string) []string {
+	var out []string
+	seen := map[string]bool{}
+	frontier := []string{id}
+	for len(frontier) > 0 {
+		cur := frontier[0]
+		frontier = frontier[1:]
+		for _, g := range st.Groups {
+			if !seen[g.ID] && slices.Contains(g.Members, cur) {
+				seen[g.ID] = true
+				out = append(out, g.ID)
+				frontier = append(frontier, g.ID)
+			}
+		}
+	}
+	return out
+}
+
+// roleTemplates returns the role template ids assigned to the principal at
+// tenant scope (roles scoped to an administrative unit are not CA targets).
+func (st *state) roleTemplates(id string) []string {
+	var out []string
+	for _, ra := range st.RoleAssignments {
+		if ra.PrincipalID == id && ra.DirectoryScopeID == "/" && !slices.Contains(out, ra.RoleDefinitionID) {
+			out = append(out, ra.RoleDefinitionID)
+		}
+	}
+	return out
+}
+
+func (st *state) subject(u *user) ca.Subject {
+	return ca.Subject{
+		UserID: u.ID,
+		Groups: st.transitiveGroups(u.ID),
+		Roles:  st.roleTemplates(u.ID),
+		Guest:  u.UserType == "Guest",
+	}
+}

@@ -1,0 +1,126 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"mgmtsession/preflight"
+	"mgmtsession/safe"
+)
+
+// PreflightDoneMsg carries the report to the root (for the header) and to
+// the step.
+type PreflightDoneMsg struct{ Report *preflight.Report }
+
+type preflightFailedMsg struct{ err error }
+
+// Preflight is step 1: every read-only check, with reason and fix.
+type Preflight struct {
+	run    func(context.Context) (*preflight.Report, error)
+	ctx    context.Context
+	pal    Palette
+	status Status
+	report *preflight.Report
+	err    error
+	spin   spinner.Model
+	rerun  key.Binding
+}
+
+// NewPreflight builds the step around the function that reads and judges
+// the tenant.
+func NewPreflight(ctx context.Context, run func(context.Context) (*preflight.Report, error), pal Palette) *Preflight {
+	return &Preflight{
+		run: run, ctx: ctx, pal: pal, status: Pending,
+		spin:  spinner.New(spinner.WithSpinner(spinner.Dot)),
+		rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run the checks again")),
+	}
+}
+
+func (p *Preflight) Title() string       { return "Preflight" }
+func (p *Preflight) Status() Status      { return p.status }
+func (p *Preflight) Keys() []key.Binding { return []key.Binding{p.rerun} }
+
+func (p *Preflight) Init() tea.Cmd {
+	if p.status == Done || p.status == Warning || p.status == Failed {
+		return nil
+	}
+	return p.start()
+}
+
+func (p *Preflight) start() tea.Cmd {
+	p.status, p.err = Running, nil
+	run, ctx := p.run, p.ctx
+	return tea.Batch(p.spin.Tick, func() tea.Msg {
+		r, err := run(ctx)
+		if err != nil {
+			return preflightFailedMsg{err}
+		}
+		return PreflightDoneMsg{Report: r}
+	})
+}
+
+func (p *Preflight) Update(msg tea.Msg) (Step, tea.Cmd) {
+	switch msg := msg.(type) {
+	case PreflightDoneMsg:
+		p.report = msg.Report
+		_, warn, fail := msg.Report.Counts()
+		switch {
+		case fail > 0:
+			p.status = Failed
+		case warn > 0:
+			p.status = Warning
+		default:
+			p.status = Done
+		}
+	case preflightFailedMsg:
+		p.status, p.err = Failed, msg.err
+	case spinner.TickMsg:
+		if p.status == Running {
+			var cmd tea.Cmd
+			p.spin, cmd = p.spin.Update(msg)
+			return p, cmd
+		}
+	case tea.KeyPressMsg:
+		if p.status != Running && key.Matches(msg, p.rerun) {
+			return p, p.start()
+		}
+	}
+	return p, nil
+}
+
+func (p *Preflight) View(width int) string {
+	pal := p.pal
+	var b strings.Builder
+	switch {
+	case p.status == Running:
+		fmt.Fprintf(&b, "%s Reading the tenant (every read at once)…\n", p.spin.View())
+	case p.err != nil:
+		fmt.Fprintf(&b, "%s The checks could not run\n\n%s\nFix: press r to try again.\n", pal.MarkFail, safe.Text(p.err.Error()))
+	case p.report != nil:
+		r := p.report
+		pass, warn, fail := r.Counts()
+		fmt.Fprintf(&b, "%s (%s): %s passed, %s warnings, %s failed\n\n", pal.Bold(safe.Text(r.TenantName)), safe.Text(r.InitialDomain),
+			pal.Pass(fmt.Sprint(pass)), pal.Warn(fmt.Sprint(warn)), pal.Fail(fmt.Sprint(fail)))
+		for _, c := range r.Checks {
+			b.WriteString(RenderCheck(pal, c))
+		}
+	}
+	return b.String()
+}
+
+// RenderCheck renders one check: mark, title, reason, and the fix when the
+// check did not pass.
+func RenderCheck(pal Palette, c preflight.Check) string {
+	mark := map[preflight.Result]string{preflight.Pass: pal.MarkPass, preflight.Warn: pal.MarkWarn, preflight.Fail: pal.MarkFail, preflight.Info: pal.MarkInfo}[c.Result]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %s\n", mark, pal.Bold(safe.Text(c.Title)), safe.Text(c.Reason))
+	if c.Fix != "" && c.Result != preflight.Pass {
+		fmt.Fprintf(&b, "    %s %s\n", pal.Muted("Fix:"), safe.Text(c.Fix))
+	}
+	return b.String()
+}
