@@ -105,10 +105,10 @@ func printReport(w io.Writer, r *preflight.Report) {
 	fmt.Fprintf(w, "Break-glass       %s\n", safe.Text(orNone(r.BreakGlass)))
 	fmt.Fprintf(w, "Policies          %d, named locations %d\n", len(r.Policies), r.NamedLocations)
 	pass, warn, fail := r.Counts()
-	fmt.Fprintf(w, "\nChecks: %d passed, %d warnings, %d failed (%s)\n", pass, warn, fail, time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "\nChecks: %d passed, %s, %d failed (%s)\n", pass, steps.Plural(warn, "warning"), fail, time.Now().UTC().Format(time.RFC3339))
 	plain := steps.PlainPalette()
 	for _, c := range r.Checks {
-		fmt.Fprint(w, steps.RenderCheck(plain, c))
+		fmt.Fprint(w, steps.RenderCheck(plain, c, 0))
 	}
 }
 

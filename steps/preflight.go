@@ -104,23 +104,23 @@ func (p *Preflight) View(width int) string {
 	case p.report != nil:
 		r := p.report
 		pass, warn, fail := r.Counts()
-		fmt.Fprintf(&b, "%s (%s): %s passed, %s warnings, %s failed\n\n", pal.Bold(safe.Text(r.TenantName)), safe.Text(r.InitialDomain),
-			pal.Pass(fmt.Sprint(pass)), pal.Warn(fmt.Sprint(warn)), pal.Fail(fmt.Sprint(fail)))
+		fmt.Fprintf(&b, "%s (%s): %s passed, %s, %s failed\n\n", pal.Bold(safe.Text(r.TenantName)), safe.Text(r.InitialDomain),
+			pal.Pass(fmt.Sprint(pass)), pal.Warn(Plural(warn, "warning")), pal.Fail(fmt.Sprint(fail)))
 		for _, c := range r.Checks {
-			b.WriteString(RenderCheck(pal, c))
+			b.WriteString(RenderCheck(pal, c, width))
 		}
 	}
 	return b.String()
 }
 
 // RenderCheck renders one check: mark, title, reason, and the fix when the
-// check did not pass.
-func RenderCheck(pal Palette, c preflight.Check) string {
+// check did not pass, wrapped to width (0: unwrapped).
+func RenderCheck(pal Palette, c preflight.Check, width int) string {
 	mark := map[preflight.Result]string{preflight.Pass: pal.MarkPass, preflight.Warn: pal.MarkWarn, preflight.Fail: pal.MarkFail, preflight.Info: pal.MarkInfo}[c.Result]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %s\n", mark, pal.Bold(safe.Text(c.Title)), safe.Text(c.Reason))
+	b.WriteString(Hang(fmt.Sprintf("%s %s: %s", mark, pal.Bold(safe.Text(c.Title)), safe.Text(c.Reason)), width, 2) + "\n")
 	if c.Fix != "" && c.Result != preflight.Pass {
-		fmt.Fprintf(&b, "    %s %s\n", pal.Muted("Fix:"), safe.Text(c.Fix))
+		b.WriteString("  " + Hang(fmt.Sprintf("%s %s", pal.Muted("Fix:"), safe.Text(c.Fix)), width-2, 7) + "\n")
 	}
 	return b.String()
 }

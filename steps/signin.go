@@ -139,7 +139,7 @@ func (s *SignIn) View(width int) string {
 		}
 		fmt.Fprintf(&b, "%s Signed in as %s\n", p.MarkPass, p.Bold(safe.Text(who)))
 		fmt.Fprintf(&b, "  Tenant  %s\n", safe.Text(sess.TenantID))
-		fmt.Fprintf(&b, "  Scopes  %s\n", safe.Text(strings.Join(sess.Scopes, ", ")))
+		b.WriteString(Hang("  Scopes  "+safe.Text(strings.Join(sess.Scopes, ", ")), width, 10) + "\n")
 		if missing := preflight.Missing(sess.Scopes); len(missing) > 0 {
 			b.WriteString("\n")
 			for _, m := range missing {
@@ -147,7 +147,7 @@ func (s *SignIn) View(width int) string {
 				if m.Optional {
 					mark = p.MarkWarn
 				}
-				fmt.Fprintf(&b, "%s Missing %s: needed to %s\n", mark, strings.Join(m.AnyOf, " or "), m.For)
+				b.WriteString(Hang(fmt.Sprintf("%s Missing %s: needed to %s", mark, strings.Join(m.AnyOf, " or "), m.For), width, 2) + "\n")
 			}
 			b.WriteString(p.Muted("  Fix: an administrator grants consent to these scopes for the app you sign in with (--client-id).") + "\n")
 		} else {
@@ -155,7 +155,9 @@ func (s *SignIn) View(width int) string {
 		}
 	case Failed:
 		fmt.Fprintf(&b, "%s Sign-in failed\n\n", p.MarkFail)
-		b.WriteString(safe.Text(connect.ExplainSignInError(s.err, s.auth.Method())) + "\n")
+		for _, line := range strings.Split(connect.ExplainSignInError(s.err, s.auth.Method()), "\n") {
+			b.WriteString(Hang(safe.Text(line), width, 5) + "\n")
+		}
 	}
 	return b.String()
 }

@@ -5,7 +5,10 @@
 package steps
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -51,4 +54,27 @@ func PlainPalette() Palette {
 	id := func(s ...string) string { return strings.Join(s, " ") }
 	return Palette{Pass: id, Warn: id, Fail: id, Info: id, Muted: id, Bold: id, Code: id,
 		MarkPass: "[PASS]", MarkWarn: "[WARN]", MarkFail: "[FAIL]", MarkInfo: "[INFO]"}
+}
+
+// Hang wraps text to width and indents every line after the first by indent
+// columns, so that a wrapped item stays visibly one item. A width of 0 leaves
+// the text unwrapped (plain output to a pipe).
+func Hang(text string, width, indent int) string {
+	if width <= indent+20 {
+		return text
+	}
+	lines := strings.Split(ansi.Wrap(text, width-indent, ""), "\n")
+	pad := strings.Repeat(" ", indent)
+	for i := 1; i < len(lines); i++ {
+		lines[i] = pad + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Plural says "1 warning", "2 warnings".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
