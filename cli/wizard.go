@@ -13,7 +13,7 @@ import (
 
 // demoApproveAfter leaves the device code on screen long enough to read
 // before the simulated tenant approves it.
-const demoApproveAfter = 2500 * time.Millisecond
+const demoApproveAfter = 1800 * time.Millisecond
 
 // runWizard runs the interactive wizard.
 func runWizard(ctx context.Context, args []string, s Streams) error {
