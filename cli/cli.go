@@ -77,8 +77,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"whatif":   {"Conditional Access What If for an account and sign-in", notYet("whatif")},
-		"export":   {"write a tenant snapshot for offline analysis", notYet("export")},
+		"whatif":   {"Conditional Access What If for an account and sign-in", runWhatIf},
+		"export":   {"write a tenant snapshot for offline analysis", runExport},
 		"plan":     {"show the changes apply would make (read-only)", notYet("plan")},
 		"apply":    {"make the planned changes, verify and record them", notYet("apply")},
 		"status":   {"Management ON/OFF, the account, licence, security defaults, checks", runStatus},

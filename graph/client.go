@@ -4,16 +4,19 @@
 //
 // Requests go through msgraph-sdk-go-core's request adapter (the SDK's
 // middleware: retry on 429/503/504 honouring Retry-After, redirects, gzip
-// request bodies) and its generated models. Only one generated request
-// builder package is compiled (identity, for What If); the other requests
-// are built on the same adapter, because the generated users package alone
-// is 10 MB of code for the dozen calls the product makes.
+// request bodies). Directory objects are read through the SDK's generated
+// models; Conditional Access objects travel as Graph's JSON (see
+// condaccess.go for why). No generated request builder package is compiled:
+// the requests are built on the adapter, because the generated users
+// package alone is 10 MB of code for the dozen calls the product makes.
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,23 +104,50 @@ func New(cfg Config) (*Client, error) {
 }
 
 // middlewares is the SDK's default middleware in a fixed order, with
-// compression outside retry. kiota-http-go builds its default list from a
-// map, so the order changes from one client to the next; whenever retry
-// came first, a POST or PATCH retried after a 429 or 503 went out with
-// "Content-Encoding: gzip" over the uncompressed body and Graph refused it
-// with 400 (kiota-http-go issue 183). Compressing once, outside retry, makes
-// every retry resend the same compressed bytes.
+// compression outside retry and a fresh body for every attempt.
+//
+// kiota-http-go builds its default list from a map, so the order changed
+// from one client to the next; whenever retry came first, a POST or PATCH
+// retried after a 429 or 503 went out with "Content-Encoding: gzip" over the
+// uncompressed body and Graph refused it with 400 (kiota-http-go issue 183).
+// Compressing once, outside retry, makes every retry resend the same
+// compressed bytes. And the retry handler rewinds the one body reader that
+// every attempt shares, while net/http may still be writing the previous
+// attempt's body after its early 429 answer; the retry then went out empty
+// ("ContentLength=N with Body length 0"). attemptBody gives each attempt a
+// reader of its own.
 func middlewares(opts *core.GraphClientOptions) []khttp.Middleware {
 	return []khttp.Middleware{
 		core.NewGraphTelemetryHandler(opts),
 		khttp.NewUrlReplaceHandler(true, core.ReplacementPairs),
 		khttp.NewCompressionHandler(),
 		khttp.NewRetryHandler(),
+		attemptBody{},
 		khttp.NewRedirectHandler(),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
+}
+
+// attemptBody sends each attempt of a request with a body reader of its own
+// (see middlewares). Only it reads the shared reader, which the retry
+// handler rewinds before each attempt.
+type attemptBody struct{}
+
+func (attemptBody) Intercept(pipeline khttp.Pipeline, middlewareIndex int, req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return pipeline.Next(req, middlewareIndex)
+	}
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the request body: %w", err)
+	}
+	attempt := req.WithContext(req.Context())
+	attempt.Body = io.NopCloser(bytes.NewReader(data))
+	attempt.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	attempt.ContentLength = int64(len(data))
+	return pipeline.Next(attempt, middlewareIndex)
 }
 
 // SetReplicationPolicy changes how long and how often replication-aware
@@ -203,6 +233,106 @@ func list[T any](ctx context.Context, c *Client, op, path string, query url.Valu
 	return out, nil
 }
 
+// getJSON sends a GET for a path (or a full URL, such as an
+// @odata.nextLink) and decodes Graph's JSON answer into dst.
+func (c *Client) getJSON(ctx context.Context, op, pathOrURL string, query url.Values, dst any) error {
+	ri, err := c.request(abs.GET, pathOrURL, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return c.exchangeJSON(ctx, op, ri, dst)
+}
+
+// sendJSON writes body as JSON (nil sends none) and decodes the answer into
+// dst, when dst is not nil; otherwise it expects no content.
+func (c *Client) sendJSON(ctx context.Context, op string, method abs.HttpMethod, path string, body, dst any) error {
+	ri, err := c.request(method, path, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		ri.SetStreamContentAndContentType(data, "application/json")
+	}
+	if dst == nil {
+		return wrapErr(op, c.adapter.SendNoContent(ctx, ri, c.errMapping))
+	}
+	return c.exchangeJSON(ctx, op, ri, dst)
+}
+
+func (c *Client) exchangeJSON(ctx context.Context, op string, ri *abs.RequestInformation, dst any) error {
+	res, err := c.adapter.SendPrimitive(ctx, ri, "[]byte", c.errMapping)
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	data, _ := res.([]byte)
+	if len(data) == 0 {
+		return fmt.Errorf("%s: Graph answered with no content", op)
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		return fmt.Errorf("%s: reading Graph's answer: %w", op, err)
+	}
+	return nil
+}
+
+// listJSON reads a whole collection as Graph's JSON, following
+// @odata.nextLink.
+func listJSON[T any](ctx context.Context, c *Client, op, path string, query url.Values) ([]T, error) {
+	out := []T{}
+	next, q := path, query
+	for next != "" {
+		var page struct {
+			Value    []T    `json:"value"`
+			NextLink string `json:"@odata.nextLink"`
+		}
+		if err := c.getJSON(ctx, op, next, q, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Value...)
+		next, q = page.NextLink, nil
+	}
+	return out, nil
+}
+
+// writeBody is a domain value as a JSON write body: edit adjusts it, and
+// properties left null are dropped, so that a write changes only what the
+// value holds (Graph may refuse null for a collection).
+func writeBody(v any, edit func(map[string]any)) (map[string]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	dropNulls(m)
+	if edit != nil {
+		edit(m)
+	}
+	return m, nil
+}
+
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(x)
+		case []any:
+			for _, e := range x {
+				if em, ok := e.(map[string]any); ok {
+					dropNulls(em)
+				}
+			}
+		}
+	}
+}
+
 // toDomain converts an SDK model into a domain struct through its JSON
 // form: the SDK has parsed (and validated) the wire answer, and the domain
 // types carry Graph's JSON names, so one conversion serves every type.
@@ -217,30 +347,6 @@ func toDomain(p absser.Parsable, dst any) error {
 		return err
 	}
 	return json.Unmarshal(data, dst)
-}
-
-// fromDomain converts a domain struct into an SDK model for a write. edit,
-// when given, adjusts the JSON form first (to leave out read-only
-// properties Graph refuses on create and PATCH, or to send a false that the
-// domain type omits).
-func fromDomain(v any, factory absser.ParsableFactory, edit func(map[string]any)) (absser.Parsable, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	if edit != nil {
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, err
-		}
-		edit(m)
-		data, _ = json.Marshal(m)
-	}
-	node, err := jsonser.NewJsonParseNode(data)
-	if err != nil {
-		return nil, err
-	}
-	return node.GetObjectValue(factory)
 }
 
 // listAll reads a collection of model M and converts every item to the

@@ -2,11 +2,11 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"slices"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/identity"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"mgmtsession/ca"
 )
@@ -15,6 +15,14 @@ import (
 // beta can no longer be read or updated through v1.0. Every CA request
 // spends the tenant's budget of one request per second, so callers read
 // policies and locations once per run and evaluate locally.
+//
+// Policies, named locations and What If results travel as Graph's JSON,
+// decoded straight into the ca types, not through the SDK's models: the
+// generated models turn an enum value they do not know into the first
+// member of the enum inside lists (a new grant control would read as
+// "block", an unknown client app type as "all") and drop it elsewhere, so a
+// policy read and written back could change meaning. The requests still go
+// through the SDK's request adapter and middleware.
 
 const (
 	policiesPath  = "/identity/conditionalAccess/policies"
@@ -30,54 +38,51 @@ func readOnly(m map[string]any) {
 
 // Policies lists every Conditional Access policy.
 func (c *Client) Policies(ctx context.Context) ([]ca.Policy, error) {
-	return listAll[models.ConditionalAccessPolicyable, ca.Policy](ctx, c, "reading Conditional Access policies", policiesPath, nil,
-		models.CreateConditionalAccessPolicyCollectionResponseFromDiscriminatorValue)
+	return listJSON[ca.Policy](ctx, c, "reading Conditional Access policies", policiesPath, nil)
 }
 
 // Policy reads one policy.
 func (c *Client) Policy(ctx context.Context, id string) (ca.Policy, error) {
-	res, err := c.get(ctx, "reading policy "+id, policiesPath+"/"+url.PathEscape(id), nil,
-		models.CreateConditionalAccessPolicyFromDiscriminatorValue)
 	var p ca.Policy
-	if err == nil {
-		err = toDomain(res, &p)
-	}
+	err := c.getJSON(ctx, "reading policy "+id, policiesPath+"/"+url.PathEscape(id), nil, &p)
 	return p, err
 }
 
+// policyBody is a policy as a create or PATCH body: the read-only
+// properties dropped, and nothing left out that the caller set.
+func policyBody(p ca.Policy) (map[string]any, error) {
+	return writeBody(p, readOnly)
+}
+
 // CreatePolicy creates a policy and returns it as Graph stored it. It
-// retries while an account the policy names is still replicating.
+// retries while an account or a location the policy names is still
+// replicating.
 func (c *Client) CreatePolicy(ctx context.Context, p ca.Policy) (ca.Policy, error) {
-	body, err := fromDomain(p, models.CreateConditionalAccessPolicyFromDiscriminatorValue, readOnly)
+	body, err := policyBody(p)
 	if err != nil {
-		return ca.Policy{}, err
+		return ca.Policy{}, fmt.Errorf("creating policy %s: %w", p.DisplayName, err)
 	}
 	var out ca.Policy
 	err = c.replicated(ctx, func() error {
-		res, err := c.send(ctx, "creating policy "+p.DisplayName, abs.POST, policiesPath, body, models.CreateConditionalAccessPolicyFromDiscriminatorValue)
-		if err != nil {
-			return err
-		}
-		return toDomain(res, &out)
+		return c.sendJSON(ctx, "creating policy "+p.DisplayName, abs.POST, policiesPath, body, &out)
 	})
 	return out, err
 }
 
 // UpdatePolicy writes a changed policy (PATCH with its whole definition).
 func (c *Client) UpdatePolicy(ctx context.Context, p ca.Policy) error {
-	body, err := fromDomain(p, models.CreateConditionalAccessPolicyFromDiscriminatorValue, readOnly)
+	body, err := policyBody(p)
 	if err != nil {
-		return err
+		return fmt.Errorf("updating policy %s: %w", p.DisplayName, err)
 	}
 	return c.replicated(ctx, func() error {
-		_, err := c.send(ctx, "updating policy "+p.DisplayName, abs.PATCH, policiesPath+"/"+url.PathEscape(p.ID), body, nil)
-		return err
+		return c.sendJSON(ctx, "updating policy "+p.DisplayName, abs.PATCH, policiesPath+"/"+url.PathEscape(p.ID), body, nil)
 	})
 }
 
 // DeletePolicy deletes a policy; one already gone counts as deleted.
 func (c *Client) DeletePolicy(ctx context.Context, id string) error {
-	_, err := c.send(ctx, "deleting policy "+id, abs.DELETE, policiesPath+"/"+url.PathEscape(id), nil, nil)
+	err := c.sendJSON(ctx, "deleting policy "+id, abs.DELETE, policiesPath+"/"+url.PathEscape(id), nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -86,27 +91,24 @@ func (c *Client) DeletePolicy(ctx context.Context, id string) error {
 
 // NamedLocations lists every named location (IP and country).
 func (c *Client) NamedLocations(ctx context.Context) ([]ca.NamedLocation, error) {
-	return listAll[models.NamedLocationable, ca.NamedLocation](ctx, c, "reading named locations", locationsPath, nil,
-		models.CreateNamedLocationCollectionResponseFromDiscriminatorValue)
+	return listJSON[ca.NamedLocation](ctx, c, "reading named locations", locationsPath, nil)
 }
 
 // NamedLocation reads one named location.
 func (c *Client) NamedLocation(ctx context.Context, id string) (ca.NamedLocation, error) {
-	res, err := c.get(ctx, "reading named location "+id, locationsPath+"/"+url.PathEscape(id), nil,
-		models.CreateNamedLocationFromDiscriminatorValue)
 	var l ca.NamedLocation
-	if err == nil {
-		err = toDomain(res, &l)
-	}
+	err := c.getJSON(ctx, "reading named location "+id, locationsPath+"/"+url.PathEscape(id), nil, &l)
 	return l, err
 }
 
 // locationBody converts a location for a write. @odata.type is required on
-// create and PATCH, on the location and on each range (the SDK's
-// NewIpNamedLocation does not set it, so it comes from the domain type), and
-// isTrusted is sent even when false so that a PATCH can un-trust.
-func locationBody(l ca.NamedLocation) (any, error) {
+// create and PATCH, on the location and on each range (a caller that leaves
+// a range's type out gets the one its address family needs), and the
+// booleans are sent even when false, so that a PATCH can un-trust a
+// location or stop including unknown countries.
+func locationBody(l ca.NamedLocation) (map[string]any, error) {
 	if l.IsIP() {
+		l.IPRanges = slices.Clone(l.IPRanges)
 		for i := range l.IPRanges {
 			if l.IPRanges[i].ODataType == "" {
 				l.IPRanges[i].ODataType = ca.ODataIPv4CidrRange
@@ -116,10 +118,13 @@ func locationBody(l ca.NamedLocation) (any, error) {
 			}
 		}
 	}
-	return fromDomain(l, models.CreateNamedLocationFromDiscriminatorValue, func(m map[string]any) {
+	return writeBody(l, func(m map[string]any) {
 		readOnly(m)
-		if l.IsIP() {
+		switch l.ODataType {
+		case ca.ODataIPNamedLocation:
 			m["isTrusted"] = l.IsTrusted
+		case ca.ODataCountryLocation:
+			m["includeUnknownCountriesAndRegions"] = l.IncludeUnknownCountriesAndRegions
 		}
 	})
 }
@@ -128,14 +133,10 @@ func locationBody(l ca.NamedLocation) (any, error) {
 func (c *Client) CreateNamedLocation(ctx context.Context, l ca.NamedLocation) (ca.NamedLocation, error) {
 	body, err := locationBody(l)
 	if err != nil {
-		return ca.NamedLocation{}, err
+		return ca.NamedLocation{}, fmt.Errorf("creating named location %s: %w", l.DisplayName, err)
 	}
-	res, err := c.send(ctx, "creating named location "+l.DisplayName, abs.POST, locationsPath, body.(models.NamedLocationable),
-		models.CreateNamedLocationFromDiscriminatorValue)
 	var out ca.NamedLocation
-	if err == nil {
-		err = toDomain(res, &out)
-	}
+	err = c.sendJSON(ctx, "creating named location "+l.DisplayName, abs.POST, locationsPath, body, &out)
 	return out, err
 }
 
@@ -144,12 +145,10 @@ func (c *Client) CreateNamedLocation(ctx context.Context, l ca.NamedLocation) (c
 func (c *Client) UpdateNamedLocation(ctx context.Context, l ca.NamedLocation) error {
 	body, err := locationBody(l)
 	if err != nil {
-		return err
+		return fmt.Errorf("updating named location %s: %w", l.DisplayName, err)
 	}
 	return c.replicated(ctx, func() error {
-		_, err := c.send(ctx, "updating named location "+l.DisplayName, abs.PATCH, locationsPath+"/"+url.PathEscape(l.ID),
-			body.(models.NamedLocationable), nil)
-		return err
+		return c.sendJSON(ctx, "updating named location "+l.DisplayName, abs.PATCH, locationsPath+"/"+url.PathEscape(l.ID), body, nil)
 	})
 }
 
@@ -165,7 +164,7 @@ func (c *Client) DeleteNamedLocation(ctx context.Context, l ca.NamedLocation) er
 			return err
 		}
 	}
-	_, err := c.send(ctx, "deleting named location "+l.DisplayName, abs.DELETE, locationsPath+"/"+url.PathEscape(l.ID), nil, nil)
+	err := c.sendJSON(ctx, "deleting named location "+l.DisplayName, abs.DELETE, locationsPath+"/"+url.PathEscape(l.ID), nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -185,8 +184,10 @@ type WhatIfSignIn struct {
 }
 
 // WhatIfResult is Graph's answer for one policy: the policy plus whether it
-// applies and, when not, the first unmet condition. AnalysisReasons is ""
-// when the SDK did not know the value Graph sent: unknown, never "applies".
+// applies and, when not, the first unmet condition. AnalysisReasons is the
+// value Graph sent: "notSet" when the policy applies, else a reason (maybe
+// one newer than this code knows); "" when Graph sent none, which means
+// unknown, never "applies".
 type WhatIfResult struct {
 	ca.Policy
 	PolicyApplies   bool   `json:"policyApplies"`
@@ -196,14 +197,17 @@ type WhatIfResult struct {
 // Evaluate runs Graph's What If (POST /identity/conditionalAccess/evaluate)
 // for one sign-in: one CA request, whatever the number of policies.
 func (c *Client) Evaluate(ctx context.Context, s WhatIfSignIn) ([]WhatIfResult, error) {
-	cond := map[string]any{"@odata.type": "#microsoft.graph.conditionalAccessWhatIfConditions"}
+	// signInConditions and authenticationFlow are not polymorphic: they go
+	// without @odata.type, as in Microsoft's examples (v1.0 has no
+	// conditionalAccessWhatIfConditions type; that was beta's name).
+	cond := map[string]any{}
 	for k, v := range map[string]string{"ipAddress": s.IPAddress, "country": s.Country, "clientAppType": s.ClientAppType, "devicePlatform": s.DevicePlatform} {
 		if v != "" {
 			cond[k] = v
 		}
 	}
 	if s.AuthFlow != "" {
-		cond["authenticationFlow"] = map[string]any{"@odata.type": "#microsoft.graph.authenticationFlow", "transferMethod": s.AuthFlow}
+		cond["authenticationFlow"] = map[string]any{"transferMethod": s.AuthFlow}
 	}
 	req := map[string]any{
 		"signInIdentity":      map[string]any{"@odata.type": "#microsoft.graph.userSignIn", "userId": s.UserID},
@@ -211,22 +215,14 @@ func (c *Client) Evaluate(ctx context.Context, s WhatIfSignIn) ([]WhatIfResult, 
 		"signInConditions":    cond,
 		"appliedPoliciesOnly": false,
 	}
-	body, err := fromDomain(req, identity.CreateConditionalAccessEvaluatePostRequestBodyFromDiscriminatorValue, nil)
-	if err != nil {
+	var out struct {
+		Value []WhatIfResult `json:"value"`
+	}
+	if err := c.sendJSON(ctx, "running Graph's What If", abs.POST, "/identity/conditionalAccess/evaluate", req, &out); err != nil {
 		return nil, err
 	}
-	builder := identity.NewConditionalAccessEvaluateRequestBuilder(c.base+"/identity/conditionalAccess/evaluate", c.adapter)
-	res, err := builder.PostAsEvaluatePostResponse(ctx, body.(identity.ConditionalAccessEvaluatePostRequestBodyable), nil)
-	if err != nil {
-		return nil, wrapErr("running Graph's What If", err)
+	if out.Value == nil {
+		out.Value = []WhatIfResult{}
 	}
-	out := make([]WhatIfResult, 0, len(res.GetValue()))
-	for _, r := range res.GetValue() {
-		var w WhatIfResult
-		if err := toDomain(r, &w); err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, nil
+	return out.Value, nil
 }

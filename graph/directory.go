@@ -212,13 +212,28 @@ func (c *Client) SetSecurityDefaults(ctx context.Context, on bool) error {
 	return err
 }
 
+// userProperties are the User fields. Graph returns accountEnabled,
+// userType, passwordPolicies and createdDateTime only when asked for them by
+// $select (its default set is id, names, mail and phones), so every user
+// read asks for exactly these.
+const userProperties = "id,userPrincipalName,displayName,userType,accountEnabled,passwordPolicies,createdDateTime"
+
+// withUserProperties adds the $select of userProperties to a query.
+func withUserProperties(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("$select", userProperties)
+	return q
+}
+
 // Me reads the signed-in user.
 func (c *Client) Me(ctx context.Context) (User, error) {
 	return c.getUser(ctx, "reading the signed-in user", "/me")
 }
 
 func (c *Client) getUser(ctx context.Context, op, path string) (User, error) {
-	res, err := c.get(ctx, op, path, nil, models.CreateUserFromDiscriminatorValue)
+	res, err := c.get(ctx, op, path, withUserProperties(nil), models.CreateUserFromDiscriminatorValue)
 	if err != nil {
 		return User{}, err
 	}
@@ -235,13 +250,17 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (User, error) {
 func quoteOData(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // FindUsersByPrefix lists the users whose UPN starts with any of the
-// prefixes, in one request.
+// prefixes, in one request. No prefix finds nobody (an empty $filter would
+// list the whole directory).
 func (c *Client) FindUsersByPrefix(ctx context.Context, prefixes ...string) ([]User, error) {
+	if len(prefixes) == 0 {
+		return nil, nil
+	}
 	clauses := make([]string, len(prefixes))
 	for i, p := range prefixes {
 		clauses[i] = "startswith(userPrincipalName," + quoteOData(p) + ")"
 	}
-	q := url.Values{"$filter": {strings.Join(clauses, " or ")}}
+	q := withUserProperties(url.Values{"$filter": {strings.Join(clauses, " or ")}})
 	return listAll[models.Userable, User](ctx, c, "looking for management accounts", "/users", q,
 		models.CreateUserCollectionResponseFromDiscriminatorValue)
 }
@@ -255,7 +274,7 @@ func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {
 		for i, id := range chunk {
 			quoted[i] = quoteOData(id)
 		}
-		q := url.Values{"$filter": {"id in (" + strings.Join(quoted, ",") + ")"}}
+		q := withUserProperties(url.Values{"$filter": {"id in (" + strings.Join(quoted, ",") + ")"}})
 		users, err := listAll[models.Userable, User](ctx, c, "reading users", "/users", q,
 			models.CreateUserCollectionResponseFromDiscriminatorValue)
 		if err != nil {
@@ -268,6 +287,8 @@ func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {
 
 // CreateUser creates a user whose password never expires and need not be
 // changed at first sign-in (a service account signs in non-interactively).
+// CreatedDateTime is empty in what it returns: Graph's answer to a create
+// leaves it out.
 func (c *Client) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	body := models.NewUser()
 	body.SetAccountEnabled(&nu.Enabled)
@@ -286,7 +307,16 @@ func (c *Client) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 		return User{}, err
 	}
 	var u User
-	return u, toDomain(res, &u)
+	if err := toDomain(res, &u); err != nil {
+		return User{}, err
+	}
+	// Graph answers a create with the default properties only; the others
+	// are what was just written.
+	u.AccountEnabled, u.PasswordPolicies = nu.Enabled, policies
+	if u.UserType == "" {
+		u.UserType = "Member"
+	}
+	return u, nil
 }
 
 // UserPatch lists the user properties the product changes; nil leaves one
@@ -425,8 +455,10 @@ func (c *Client) Extension(ctx context.Context, userID, name string) (data map[s
 	return data, true, nil
 }
 
-// SetExtension creates or replaces the properties of a user's open
-// extension. Values must be strings, numbers or booleans.
+// SetExtension creates a user's open extension, or updates it when it
+// exists: the properties given are set, and a property left out keeps its
+// value (Graph merges an open extension PATCH). Values must be strings,
+// numbers or booleans.
 func (c *Client) SetExtension(ctx context.Context, userID, name string, props map[string]any) error {
 	ext := models.NewOpenTypeExtension()
 	ext.SetExtensionName(&name)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
@@ -68,15 +69,33 @@ func IsConflict(err error) bool {
 }
 
 // isReplicationLag reports the answers Graph gives for an object that was
-// just created and has not reached every replica: 404, or 400 "Not a valid
-// reference update".
+// just created and has not reached every replica: 404, 400 "Not a valid
+// reference update" (a user or group named by a role assignment or a
+// policy), or 400 with Conditional Access error 1040 (a named location a
+// policy names).
 func isReplicationLag(err error) bool {
 	var e *Error
 	if !errors.As(err, &e) {
 		return false
 	}
-	return e.Status == http.StatusNotFound ||
-		(e.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not a valid reference"))
+	if e.Status == http.StatusNotFound {
+		return true
+	}
+	msg := strings.ToLower(e.Message)
+	return e.Status == http.StatusBadRequest &&
+		(strings.Contains(msg, "not a valid reference") || strings.HasPrefix(msg, "1040:"))
+}
+
+// graphDate undoes a misreading of the SDK: Graph sends innerError.date in
+// UTC without a zone ("2024-05-21T10:00:00"), and the JSON reader takes a
+// date without a zone for local time. Such a date arrives carrying the local
+// offset; its wall clock is the UTC time Graph meant.
+func graphDate(d time.Time) time.Time {
+	_, off := d.Zone()
+	if _, local := time.Now().Zone(); off != 0 && off == local {
+		return time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), time.UTC)
+	}
+	return d.UTC()
 }
 
 func statusOf(err error) int {
@@ -108,7 +127,7 @@ func wrapErr(op string, err error) error {
 			if inner := main.GetInnerError(); inner != nil {
 				e.RequestID = deref(inner.GetRequestId())
 				if d := inner.GetDate(); d != nil {
-					e.Date = d.UTC().Format("2006-01-02T15:04:05Z")
+					e.Date = graphDate(*d).Format("2006-01-02T15:04:05Z")
 				}
 			}
 		}

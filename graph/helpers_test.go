@@ -2,8 +2,11 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -118,4 +121,52 @@ func newAccount(t testing.TB, c *graph.Client, local string) graph.User {
 	})
 	must(t, err)
 	return u
+}
+
+// passwordSignIn runs the resource-owner password grant from the given
+// client address, as the live sign-in probe does, and returns the AADSTS
+// code (0 when a token was issued).
+func passwordSignIn(t testing.TB, srv *tenantsim.Server, upn, password, ip string) int {
+	t.Helper()
+	form := url.Values{
+		"grant_type": {"password"}, "client_id": {tenantsim.PublicClientID}, "username": {upn}, "password": {password},
+		"scope": {srv.BaseURL() + "/.default"},
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.BaseURL()+"/"+srv.TenantID()+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Sim-Client-IP", ip)
+	req.Header.Set("X-Sim-Client-Country", "GB")
+	resp, err := (&http.Client{Transport: srv.Transport()}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		ErrorCodes  []int  `json:"error_codes"`
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body.AccessToken != "" {
+		return 0
+	}
+	if len(body.ErrorCodes) == 0 {
+		t.Fatalf("password sign-in: status %d without error_codes", resp.StatusCode)
+	}
+	return body.ErrorCodes[0]
+}
+
+// tenantWith starts a simulated tenant with options for one test.
+func tenantWith(t testing.TB, opts tenantsim.Options) *tenantsim.Server {
+	t.Helper()
+	srv, err := tenantsim.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
 }

@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +19,6 @@ const (
 	RoleSecurityAdmin        = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 	RolePrivilegedRoleAdmin  = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 	RoleAuthenticationAdmin  = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
-	StateExtension           = "com.mgmtsession.state"
 	policyLimit              = 195 // historic; some tenants report 240 (GRAPH-NOTES 2)
 	ipLocationLimit          = 195
 	deviceCodePolicyTemplate = "Block device code flow"
@@ -41,48 +41,53 @@ var capabilities = []capability{
 	{"turn per-user MFA off for the account", []string{RoleGlobalAdmin, RoleAuthenticationAdmin, RolePrivAuthAdmin}},
 }
 
-// AccountFacts is what was read about one management account.
-type AccountFacts struct {
-	User        graph.User
-	Memberships graph.Memberships
-	PerUserMFA  string
-	Methods     []graph.AuthMethod
-	State       map[string]any // the session state extension, nil when absent
-	Errors      []error        // reads that failed for this account
+// readLabels name graph.ReadTenant's reads for the operator.
+var readLabels = map[string]string{
+	graph.ReadOrganization:        "the organization",
+	graph.ReadSubscribedSKUs:      "the licences",
+	graph.ReadSecurityDefaults:    "security defaults",
+	graph.ReadOperator:            "the signed-in user",
+	graph.ReadOperatorMemberships: "your roles",
+	graph.ReadAccounts:            "the management accounts",
+	graph.ReadPolicies:            "the Conditional Access policies",
+	graph.ReadNamedLocations:      "the named locations",
+	graph.ReadRoleDefinitions:     "the directory roles",
+	graph.ReadExcludedUsers:       "the accounts policies exclude",
+	graph.ReadExcludedMemberships: "the groups of the accounts policies exclude",
+	graph.ReadMemberships:         "its roles",
+	graph.ReadPerUserMFA:          "its per-user MFA state",
+	graph.ReadAuthMethods:         "its authentication methods",
+	graph.ReadSessionState:        "its recorded session state",
 }
 
-// Facts is everything preflight read. A read that failed leaves its part
-// empty and its error in Errors, so one refusal does not hide the rest.
-type Facts struct {
-	Session          graph.Session
-	Org              graph.Organization
-	SKUs             []graph.SKU
-	SecurityDefaults bool
-	Operator         graph.User
-	OperatorRoles    graph.Memberships
-	Accounts         []AccountFacts
-	Policies         []ca.Policy
-	NamedLocations   []ca.NamedLocation
-	RoleNames        map[string]string // template id -> display name
-	// Excluded are the users some enabled policy excludes by id, with their
-	// memberships: the break-glass candidates.
-	Excluded []ExcludedUser
-	Errors   map[string]error // read name -> error
+// Run reads the tenant (every read concurrent, see graph.ReadTenant) and
+// judges it: the preflight step and the status command.
+func Run(ctx context.Context, client *graph.Client, sess graph.Session) (*Report, error) {
+	f, err := client.ReadTenant(ctx, AccountPrefixes)
+	if err != nil {
+		return nil, err
+	}
+	return Build(sess, f), nil
 }
 
-// ExcludedUser is a user that an enabled policy excludes by id.
-type ExcludedUser struct {
-	User        graph.User
-	Memberships graph.Memberships
+// facts is what Build judges: the tenant as read, and who signed in.
+type facts struct {
+	*graph.TenantFacts
+	sess      graph.Session
+	roleNames map[string]string // template id -> display name
 }
 
-// Build judges the facts. It is pure.
-func Build(f *Facts) *Report {
+// Build judges what was read. It is pure.
+func Build(sess graph.Session, tf *graph.TenantFacts) *Report {
+	f := &facts{TenantFacts: tf, sess: sess, roleNames: map[string]string{}}
+	for _, rd := range tf.RoleDefinitions {
+		f.roleNames[rd.TemplateID] = rd.DisplayName
+	}
 	r := &Report{
 		TenantID:         f.Org.ID,
 		TenantName:       f.Org.DisplayName,
 		InitialDomain:    f.Org.InitialDomain(),
-		Operator:         f.Session.UPN,
+		Operator:         f.sess.UPN,
 		SecurityDefaults: f.SecurityDefaults,
 		NamedLocations:   len(f.NamedLocations),
 		Management:       "OFF",
@@ -91,10 +96,10 @@ func Build(f *Facts) *Report {
 		Policies:         []Policy{},
 	}
 	if r.TenantID == "" {
-		r.TenantID = f.Session.TenantID
+		r.TenantID = f.sess.TenantID
 	}
 	r.EntraP1, r.EntraP2 = graph.EntraPremium(f.SKUs)
-	r.OperatorRoles = f.roleNames(f.OperatorRoles.RoleTemplateIDs())
+	r.OperatorRoles = f.names(f.OperatorMemberships.RoleTemplateIDs())
 	for _, p := range f.Policies {
 		r.Policies = append(r.Policies, Policy{ID: p.ID, DisplayName: p.DisplayName, State: p.State, Managed: isManaged(p)})
 	}
@@ -103,11 +108,14 @@ func Build(f *Facts) *Report {
 	// Reads that failed come first: they make later checks uncertain.
 	names := make([]string, 0, len(f.Errors))
 	for n := range f.Errors {
-		names = append(names, n)
+		// An app-only sign-in has no signed-in user to read.
+		if !(f.sess.AppOnly && (n == graph.ReadOperator || n == graph.ReadOperatorMemberships)) {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		add(readFailure(n, f.Errors[n]))
+		add(readFailure(readLabels[n], f.Errors[n]))
 	}
 
 	add(Check{ID: "tenant", Title: "Tenant", Result: Info,
@@ -115,7 +123,7 @@ func Build(f *Facts) *Report {
 	add(licenceCheck(f, r))
 	add(securityDefaultsCheck(f))
 	add(operatorRolesCheck(f))
-	add(scopesCheck(f.Session))
+	add(scopesCheck(f.sess))
 	for _, c := range accountChecks(f, r) {
 		add(c)
 	}
@@ -138,10 +146,11 @@ func orUnknown(s string) string {
 	return s
 }
 
-func (f *Facts) roleNames(ids []string) []string {
+// names turns role template ids into sorted role names.
+func (f *facts) names(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if n, ok := f.RoleNames[id]; ok {
+		if n, ok := f.roleNames[id]; ok {
 			out = append(out, n)
 		} else {
 			out = append(out, id)
@@ -151,8 +160,8 @@ func (f *Facts) roleNames(ids []string) []string {
 	return out
 }
 
-func readFailure(name string, err error) Check {
-	c := Check{ID: "read-" + name, Title: "Could not read " + name, Result: Fail, Reason: err.Error(),
+func readFailure(what string, err error) Check {
+	c := Check{ID: "read", Title: "Could not read " + what, Result: Fail, Reason: err.Error(),
 		Fix: "Press r to read again; if it persists, give the request id to Microsoft support."}
 	if graph.IsForbidden(err) {
 		c.Fix = "The signed-in account lacks a role or scope for this read: sign in as a Global Administrator, or grant the missing scope."
@@ -160,14 +169,14 @@ func readFailure(name string, err error) Check {
 	return c
 }
 
-func licenceCheck(f *Facts, r *Report) Check {
+func licenceCheck(f *facts, r *Report) Check {
 	c := Check{ID: "licence", Title: "Entra ID P1 licence"}
 	switch {
 	case r.EntraP2:
 		c.Result, c.Reason = Pass, "Entra ID P2 is present, so Conditional Access is available."
 	case r.EntraP1:
 		c.Result, c.Reason = Pass, "Entra ID P1 is present, so Conditional Access is available."
-	case f.Errors["licences"] != nil:
+	case f.Err(graph.ReadSubscribedSKUs) != nil:
 		c.Result, c.Reason = Warn, "The licences could not be read."
 	default:
 		c.Result = Fail
@@ -177,7 +186,7 @@ func licenceCheck(f *Facts, r *Report) Check {
 	return c
 }
 
-func securityDefaultsCheck(f *Facts) Check {
+func securityDefaultsCheck(f *facts) Check {
 	if !f.SecurityDefaults {
 		return Check{ID: "security-defaults", Title: "Security defaults", Result: Pass,
 			Reason: "Off, so Conditional Access decides when MFA is needed."}
@@ -187,16 +196,20 @@ func securityDefaultsCheck(f *Facts) Check {
 		Fix:    "Turn security defaults off after Conditional Access policies requiring MFA are in place (Entra admin centre > Overview > Properties > Manage security defaults)."}
 }
 
-func operatorRolesCheck(f *Facts) Check {
-	held := f.OperatorRoles.RoleTemplateIDs()
+func operatorRolesCheck(f *facts) Check {
+	if f.sess.AppOnly {
+		return Check{ID: "operator-roles", Title: "Your directory roles", Result: Info,
+			Reason: "Signed in as an application: its application permissions decide what it may do (see Granted scopes)."}
+	}
+	held := f.OperatorMemberships.RoleTemplateIDs()
 	var missing []string
 	for _, cap := range capabilities {
 		if !slices.ContainsFunc(cap.roles, func(r string) bool { return slices.Contains(held, r) }) {
-			missing = append(missing, fmt.Sprintf("%s (needs %s)", cap.what, strings.Join(f.roleNames(cap.roles), " or ")))
+			missing = append(missing, fmt.Sprintf("%s (needs %s)", cap.what, strings.Join(f.names(cap.roles), " or ")))
 		}
 	}
 	c := Check{ID: "operator-roles", Title: "Your directory roles"}
-	names := f.roleNames(held)
+	names := f.names(held)
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
@@ -237,7 +250,7 @@ func scopesCheck(s graph.Session) Check {
 	return c
 }
 
-func accountChecks(f *Facts, r *Report) []Check {
+func accountChecks(f *facts, r *Report) []Check {
 	if len(f.Accounts) == 0 {
 		domain := orUnknown(r.InitialDomain)
 		return []Check{{ID: "accounts", Title: "Management account", Result: Info,
@@ -247,7 +260,7 @@ func accountChecks(f *Facts, r *Report) []Check {
 	var out []Check
 	for _, a := range f.Accounts {
 		acc := Account{ID: a.User.ID, UPN: a.User.UserPrincipalName, Enabled: a.User.AccountEnabled,
-			Roles: f.roleNames(a.Memberships.RoleTemplateIDs()), PerUserMFA: a.PerUserMFA,
+			Roles: f.names(a.Memberships.RoleTemplateIDs()), PerUserMFA: a.PerUserMFA,
 			PasswordExpiry: !strings.Contains(a.User.PasswordPolicies, "DisablePasswordExpiration")}
 		for _, m := range a.Methods {
 			if m.IsMFA() {
@@ -265,8 +278,13 @@ func accountChecks(f *Facts, r *Report) []Check {
 		}
 		out = append(out, Check{ID: "account", Title: "Management account", Result: Info,
 			Reason: fmt.Sprintf("%s exists (%s) with roles: %s.", upn, state, strings.Join(nonEmpty(acc.Roles), ", "))})
-		for _, err := range a.Errors {
-			out = append(out, readFailure("details of "+upn, err))
+		reads := make([]string, 0, len(a.Errors))
+		for n := range a.Errors {
+			reads = append(reads, n)
+		}
+		slices.Sort(reads)
+		for _, n := range reads {
+			out = append(out, readFailure(readLabels[n]+" of "+upn, a.Errors[n]))
 		}
 		switch a.PerUserMFA {
 		case "enabled", "enforced":
@@ -297,7 +315,7 @@ func nonEmpty(xs []string) []string {
 	return xs
 }
 
-func policyCountCheck(f *Facts) Check {
+func policyCountCheck(f *facts) Check {
 	n := len(f.Policies)
 	c := Check{ID: "policy-count", Title: "Conditional Access policies", Result: Pass,
 		Reason: fmt.Sprintf("%d policies (enabled, report-only and disabled all count) of the tenant limit of about %d; the setup adds 1.", n, policyLimit)}
@@ -308,7 +326,7 @@ func policyCountCheck(f *Facts) Check {
 	return c
 }
 
-func locationCountCheck(f *Facts) Check {
+func locationCountCheck(f *facts) Check {
 	n := 0
 	for _, l := range f.NamedLocations {
 		if l.IsIP() {
@@ -326,7 +344,7 @@ func locationCountCheck(f *Facts) Check {
 
 func isManaged(p ca.Policy) bool { return strings.HasPrefix(p.DisplayName, ca.ManagedPolicyPrefix) }
 
-func managedPolicyChecks(f *Facts) []Check {
+func managedPolicyChecks(f *facts) []Check {
 	var out []Check
 	for _, p := range f.Policies {
 		if !isManaged(p) {
@@ -356,19 +374,22 @@ func managedPolicyChecks(f *Facts) []Check {
 	return out
 }
 
-// excludedFrom reports whether an enabled policy excludes the user through
-// its users, groups or roles.
-func excludedFrom(p ca.Policy, e ExcludedUser) bool {
+// excludedFrom reports whether a policy excludes the user through its users,
+// groups or roles.
+func excludedFrom(p ca.Policy, id string, m graph.Memberships) bool {
 	u := p.Conditions.Users
 	if u == nil {
 		return false
 	}
-	return slices.Contains(u.ExcludeUsers, e.User.ID) ||
-		slices.ContainsFunc(u.ExcludeGroups, func(g string) bool { return slices.Contains(e.Memberships.GroupIDs(), g) }) ||
-		slices.ContainsFunc(u.ExcludeRoles, func(r string) bool { return slices.Contains(e.Memberships.RoleTemplateIDs(), r) })
+	return slices.Contains(u.ExcludeUsers, id) ||
+		slices.ContainsFunc(u.ExcludeGroups, func(g string) bool { return slices.Contains(m.GroupIDs(), g) }) ||
+		slices.ContainsFunc(u.ExcludeRoles, func(r string) bool { return slices.Contains(m.RoleTemplateIDs(), r) })
 }
 
-func breakGlassCheck(f *Facts, r *Report) Check {
+// breakGlassCheck finds the enabled accounts excluded from every enabled
+// policy. Candidates are the users some policy excludes by id; an account
+// excluded only through groups, never by id, is not found.
+func breakGlassCheck(f *facts, r *Report) Check {
 	var enabled []ca.Policy
 	for _, p := range f.Policies {
 		if p.State == ca.StateEnabled {
@@ -380,16 +401,16 @@ func breakGlassCheck(f *Facts, r *Report) Check {
 		c.Result, c.Reason = Info, "No enabled policy, so no account can be locked out by Conditional Access yet."
 		return c
 	}
-	for _, e := range f.Excluded {
-		if !e.User.AccountEnabled {
+	for _, u := range f.ExcludedUsers {
+		if !u.AccountEnabled {
 			continue
 		}
 		all := true
 		for _, p := range enabled {
-			all = all && excludedFrom(p, e)
+			all = all && excludedFrom(p, u.ID, f.ExcludedMemberships[u.ID])
 		}
 		if all {
-			r.BreakGlass = append(r.BreakGlass, e.User.UserPrincipalName)
+			r.BreakGlass = append(r.BreakGlass, u.UserPrincipalName)
 		}
 	}
 	slices.Sort(r.BreakGlass)

@@ -2,7 +2,6 @@ package preflight_test
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"mgmtsession/ca"
 	"mgmtsession/connect"
 	"mgmtsession/graph"
-	"mgmtsession/graph/tenantsim"
 	"mgmtsession/preflight"
 )
 
@@ -28,84 +26,95 @@ func find(t *testing.T, r *preflight.Report, id, title string) preflight.Check {
 
 // healthy is a tenant with nothing wrong: P1, security defaults off, a
 // Global Administrator operator with every scope, two break-glass accounts.
-func healthy() *preflight.Facts {
-	bg := func(id, upn string) preflight.ExcludedUser {
-		return preflight.ExcludedUser{User: graph.User{ID: id, UserPrincipalName: upn, AccountEnabled: true}}
+type tenant struct {
+	sess graph.Session
+	*graph.TenantFacts
+}
+
+func healthy() *tenant {
+	bg := func(id string) graph.User {
+		return graph.User{ID: id, UserPrincipalName: id + "@contoso.com", AccountEnabled: true}
 	}
-	return &preflight.Facts{
-		Session: graph.Session{UPN: "op@contoso.com", Scopes: []string{"Directory.Read.All", "User.ReadWrite.All", "Policy.Read.All",
+	return &tenant{
+		sess: graph.Session{UPN: "op@contoso.com", Scopes: []string{"Directory.Read.All", "User.ReadWrite.All", "Policy.Read.All",
 			"Policy.ReadWrite.ConditionalAccess", "RoleManagement.ReadWrite.Directory", "UserAuthenticationMethod.Read.All",
 			"Policy.ReadWrite.SecurityDefaults", "AuditLog.Read.All"}},
-		Org: graph.Organization{ID: "t1", DisplayName: "Contoso", VerifiedDomains: []graph.VerifiedDomain{{Name: "contoso.onmicrosoft.com", IsInitial: true}}},
-		SKUs: []graph.SKU{{CapabilityStatus: "Enabled", ServicePlans: []graph.ServicePlan{
-			{ServicePlanID: graph.PlanP1, ServicePlanName: "AAD_PREMIUM", ProvisioningStatus: "Success"}}}},
-		OperatorRoles: graph.Memberships{Roles: []graph.DirectoryObject{{RoleTemplateID: preflight.RoleGlobalAdmin}}},
-		RoleNames:     map[string]string{preflight.RoleGlobalAdmin: "Global Administrator", "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader"},
-		Policies: []ca.Policy{{ID: "p1", DisplayName: "MFA all", State: ca.StateEnabled,
-			Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeUsers: []string{"bg1", "bg2"}}}}},
-		Excluded: []preflight.ExcludedUser{bg("bg1", "bg1@contoso.com"), bg("bg2", "bg2@contoso.com")},
-		Errors:   map[string]error{},
+		TenantFacts: &graph.TenantFacts{
+			Org: graph.Organization{ID: "t1", DisplayName: "Contoso", VerifiedDomains: []graph.VerifiedDomain{{Name: "contoso.onmicrosoft.com", IsInitial: true}}},
+			SKUs: []graph.SKU{{CapabilityStatus: "Enabled", ServicePlans: []graph.ServicePlan{
+				{ServicePlanID: graph.PlanP1, ServicePlanName: "AAD_PREMIUM", ProvisioningStatus: "Success"}}}},
+			OperatorMemberships: graph.Memberships{Roles: []graph.DirectoryObject{{RoleTemplateID: preflight.RoleGlobalAdmin}}},
+			RoleDefinitions: []graph.RoleDefinition{{TemplateID: preflight.RoleGlobalAdmin, DisplayName: "Global Administrator"},
+				{TemplateID: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", DisplayName: "Global Reader"}},
+			Policies: []ca.Policy{{ID: "p1", DisplayName: "MFA all", State: ca.StateEnabled,
+				Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeUsers: []string{"bg1", "bg2"}}}}},
+			ExcludedUsers:       []graph.User{bg("bg1"), bg("bg2")},
+			ExcludedMemberships: map[string]graph.Memberships{},
+			Errors:              map[string]error{},
+		},
 	}
 }
+
+func (t *tenant) build() *preflight.Report { return preflight.Build(t.sess, t.TenantFacts) }
 
 func TestBuild(t *testing.T) {
 	cases := []struct {
 		name        string
-		change      func(f *preflight.Facts)
+		change      func(f *tenant)
 		id, title   string
 		want        preflight.Result
 		reason, fix string // substrings
 	}{
-		{"healthy tenant passes the licence check", func(*preflight.Facts) {}, "licence", "", preflight.Pass, "P1 is present", ""},
-		{"no P1 fails with how to get it", func(f *preflight.Facts) { f.SKUs = nil }, "licence", "", preflight.Fail, "Conditional Access needs one", "Entra ID P1"},
-		{"a suspended SKU does not count", func(f *preflight.Facts) { f.SKUs[0].CapabilityStatus = "Suspended" }, "licence", "", preflight.Fail, "", ""},
-		{"security defaults on fail", func(f *preflight.Facts) { f.SecurityDefaults = true }, "security-defaults", "", preflight.Fail, "every privileged role", "Manage security defaults"},
-		{"a Global Reader operator cannot do the steps", func(f *preflight.Facts) {
-			f.OperatorRoles.Roles[0].RoleTemplateID = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+		{"healthy tenant passes the licence check", func(*tenant) {}, "licence", "", preflight.Pass, "P1 is present", ""},
+		{"no P1 fails with how to get it", func(f *tenant) { f.SKUs = nil }, "licence", "", preflight.Fail, "Conditional Access needs one", "Entra ID P1"},
+		{"a suspended SKU does not count", func(f *tenant) { f.SKUs[0].CapabilityStatus = "Suspended" }, "licence", "", preflight.Fail, "", ""},
+		{"security defaults on fail", func(f *tenant) { f.SecurityDefaults = true }, "security-defaults", "", preflight.Fail, "every privileged role", "Manage security defaults"},
+		{"a Global Reader operator cannot do the steps", func(f *tenant) {
+			f.OperatorMemberships.Roles[0].RoleTemplateID = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 		}, "operator-roles", "", preflight.Fail, "cannot create the management account", "Global Administrator"},
-		{"a missing required scope fails", func(f *preflight.Facts) { f.Session.Scopes = f.Session.Scopes[1:] }, "scopes", "", preflight.Fail, "Organization.Read.All or Directory.Read.All", "consent"},
-		{"a missing optional scope only warns", func(f *preflight.Facts) {
-			f.Session.Scopes = f.Session.Scopes[:len(f.Session.Scopes)-1]
+		{"a missing required scope fails", func(f *tenant) { f.sess.Scopes = f.sess.Scopes[1:] }, "scopes", "", preflight.Fail, "Organization.Read.All or Directory.Read.All", "consent"},
+		{"a missing optional scope only warns", func(f *tenant) {
+			f.sess.Scopes = f.sess.Scopes[:len(f.sess.Scopes)-1]
 		}, "scopes", "", preflight.Warn, "AuditLog.Read.All", ""},
-		{"one break-glass account warns", func(f *preflight.Facts) { f.Excluded = f.Excluded[:1] }, "break-glass", "", preflight.Warn, "recommends two", "second"},
-		{"no break-glass account warns", func(f *preflight.Facts) { f.Excluded = nil }, "break-glass", "", preflight.Warn, "lock every administrator out", "emergency access"},
-		{"a disabled excluded account is no break-glass", func(f *preflight.Facts) { f.Excluded[1].User.AccountEnabled = false }, "break-glass", "", preflight.Warn, "recommends two", ""},
-		{"exclusion through a group counts", func(f *preflight.Facts) {
+		{"one break-glass account warns", func(f *tenant) { f.ExcludedUsers = f.ExcludedUsers[:1] }, "break-glass", "", preflight.Warn, "recommends two", "second"},
+		{"no break-glass account warns", func(f *tenant) { f.ExcludedUsers = nil }, "break-glass", "", preflight.Warn, "lock every administrator out", "emergency access"},
+		{"a disabled excluded account is no break-glass", func(f *tenant) { f.ExcludedUsers[1].AccountEnabled = false }, "break-glass", "", preflight.Warn, "recommends two", ""},
+		{"exclusion through a group counts", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{State: ca.StateEnabled, Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeGroups: []string{"g-bg"}}}})
-			for i := range f.Excluded {
-				f.Excluded[i].Memberships.Groups = []graph.DirectoryObject{{ID: "g-bg"}}
+			for _, u := range f.ExcludedUsers {
+				f.ExcludedMemberships[u.ID] = graph.Memberships{Groups: []graph.DirectoryObject{{ID: "g-bg"}}}
 			}
 		}, "break-glass", "", preflight.Pass, "bg1@contoso.com, bg2@contoso.com", ""},
-		{"an account not excluded from one enabled policy is no break-glass", func(f *preflight.Facts) {
+		{"an account not excluded from one enabled policy is no break-glass", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{State: ca.StateEnabled, Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}}}})
 		}, "break-glass", "", preflight.Warn, "excluded from all 2 enabled policies", ""},
-		{"per-user MFA enforced on the account fails", func(f *preflight.Facts) {
-			f.Accounts = []preflight.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "enforced"}}
+		{"per-user MFA enforced on the account fails", func(f *tenant) {
+			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "enforced"}}
 		}, "per-user-mfa", "", preflight.Fail, "enforced", "disabled"},
-		{"an expiring password warns", func(f *preflight.Facts) {
-			f.Accounts = []preflight.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
+		{"an expiring password warns", func(f *tenant) {
+			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
 		}, "password-expiry", "", preflight.Warn, "expires", "DisablePasswordExpiration"},
-		{"registered MFA methods warn, a password does not count", func(f *preflight.Facts) {
-			f.Accounts = []preflight.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "x", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "disabled",
+		{"registered MFA methods warn, a password does not count", func(f *tenant) {
+			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "x", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "disabled",
 				Methods: []graph.AuthMethod{{ODataType: "#microsoft.graph.passwordAuthenticationMethod"}, {ODataType: "#microsoft.graph.phoneAuthenticationMethod"}}}}
 		}, "mfa-methods", "", preflight.Warn, "Registered: phone.", ""},
-		{"the device code block policy switched on warns", func(f *preflight.Facts) {
+		{"the device code block policy switched on warns", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Block device code flow", State: ca.StateEnabled})
 		}, "managed-policy", "Microsoft-managed: Block device code flow", preflight.Warn, "blocked", "--auth browser"},
-		{"a forbidden read fails first with the role fix", func(f *preflight.Facts) {
-			f.Errors["licences"] = &graph.Error{Op: "reading the licences", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", RequestID: "rid-1"}
-		}, "read-licences", "", preflight.Fail, "rid-1", "lacks a role or scope"},
+		{"a forbidden read fails first with the role fix", func(f *tenant) {
+			f.Errors[graph.ReadSubscribedSKUs] = &graph.Error{Op: "reading the licences", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", RequestID: "rid-1"}
+		}, "read", "Could not read the licences", preflight.Fail, "rid-1", "lacks a role or scope"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := healthy()
 			c.change(f)
-			r := preflight.Build(f)
+			r := f.build()
 			got := find(t, r, c.id, c.title)
 			if got.Result != c.want || !strings.Contains(got.Reason, c.reason) || !strings.Contains(got.Fix, c.fix) {
 				t.Errorf("got %s %q (fix %q), want %s containing %q (fix %q)", got.Result, got.Reason, got.Fix, c.want, c.reason, c.fix)
 			}
-			if c.id == "read-licences" && r.Checks[0].ID != "read-licences" {
+			if c.id == "read" && r.Checks[0].ID != "read" {
 				t.Errorf("a failed read should come first, got %s", r.Checks[0].ID)
 			}
 		})
@@ -114,13 +123,13 @@ func TestBuild(t *testing.T) {
 
 func TestBuildManagementState(t *testing.T) {
 	f := healthy()
-	f.Accounts = []preflight.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", AccountEnabled: true},
+	f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", AccountEnabled: true},
 		State: map[string]any{"sessionOn": true}}}
-	if got := preflight.Build(f).Management; got != "ON" {
+	if got := f.build().Management; got != "ON" {
 		t.Errorf("enabled account with the session recorded on: Management %s, want ON", got)
 	}
 	f.Accounts[0].User.AccountEnabled = false
-	if got := preflight.Build(f).Management; got != "OFF" {
+	if got := f.build().Management; got != "OFF" {
 		t.Errorf("disabled account: Management %s, want OFF", got)
 	}
 }
@@ -166,44 +175,4 @@ func TestRunAgainstScenarios(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestReadRoundTrips checks the read set's shape: every read that can run at
-// once does, so the requests fall into two waves. The injected latency makes
-// each request outlast the start of its concurrent siblings.
-func TestReadRoundTrips(t *testing.T) {
-	env, err := connect.Open(connect.Options{Demo: true, DemoScenario: "account-exists"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
-	ctx := context.Background()
-	client, sess, err := env.SignIn(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Sim.SetLatency(100 * time.Millisecond)
-	env.Sim.ResetRequests()
-	preflight.Read(ctx, client, sess)
-	// Count the waves: a request starts a new wave when it starts after
-	// every request of the current wave has ended.
-	reqs := env.Sim.Requests()
-	waves, waveEnd := 0, time.Time{}
-	for _, r := range sortedByStart(reqs) {
-		if r.Start.After(waveEnd) {
-			waves++
-		}
-		if r.End.After(waveEnd) {
-			waveEnd = r.End
-		}
-	}
-	if waves > 2 {
-		t.Errorf("the read set took %d sequential waves of requests (%d requests), want 2", waves, len(reqs))
-	}
-}
-
-func sortedByStart(reqs []tenantsim.RequestRecord) []tenantsim.RequestRecord {
-	out := slices.Clone(reqs)
-	slices.SortFunc(out, func(a, b tenantsim.RequestRecord) int { return a.Start.Compare(b.Start) })
-	return out
 }

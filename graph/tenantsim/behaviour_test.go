@@ -1,6 +1,7 @@
 package tenantsim_test
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -315,5 +316,57 @@ func TestStatePersists(t *testing.T) {
 func TestUnknownScenario(t *testing.T) {
 	if _, err := tenantsim.New(tenantsim.Options{Scenario: "no-such-scenario"}); err == nil || !strings.Contains(err.Error(), "default") {
 		t.Errorf("err = %v, want one listing the known scenarios", err)
+	}
+}
+
+// Close must not wait on connections that never sent a request (HTTP
+// clients open spare ones when their requests run concurrently): the demo
+// and every test would pause for seconds at exit.
+func TestCloseIsPrompt(t *testing.T) {
+	s := newSim(t, "")
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(s.srv.BaseURL(), "https://"), &tls.Config{RootCAs: s.srv.CertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if err := s.srv.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Close took %v", d)
+	}
+}
+
+// Graph returns a user's default properties unless $select asks for
+// others: accountEnabled, userType and passwordPolicies are not among them,
+// and a client that forgets to ask reads every account as disabled.
+func TestUserPropertiesFollowSelect(t *testing.T) {
+	s := newSim(t, "")
+	plain := s.call("GET", "/users/"+meganID, nil).want(t, http.StatusOK)
+	for _, p := range []string{"id", "userPrincipalName", "displayName", "businessPhones", "mail"} {
+		if _, ok := plain.Body[p]; !ok {
+			t.Errorf("default property %s missing: %s", p, plain.Raw)
+		}
+	}
+	for _, p := range []string{"accountEnabled", "userType", "passwordPolicies", "createdDateTime"} {
+		if _, ok := plain.Body[p]; ok {
+			t.Errorf("%s is not a default property: %s", p, plain.Raw)
+		}
+	}
+	sel := s.call("GET", "/users/"+meganID+"?$select=id,accountEnabled,userType", nil).want(t, http.StatusOK)
+	if len(sel.Body) != 3 || sel.Body["accountEnabled"] != true || sel.str("userType") != "Member" {
+		t.Errorf("$select=id,accountEnabled,userType gave %s", sel.Raw)
+	}
+	list := s.call("GET", "/users?$select=userPrincipalName,accountEnabled&$filter="+url.QueryEscape("startswith(userPrincipalName,'bg.')"), nil).want(t, http.StatusOK)
+	for _, u := range list.Body["value"].([]any) {
+		if m := u.(map[string]any); len(m) != 2 || m["accountEnabled"] != true {
+			t.Errorf("list item %v", m)
+		}
+	}
+	s.call("GET", "/users/"+meganID+"?$select=shoeSize", nil).graphError(t, http.StatusBadRequest, "BadRequest")
+	created := s.call("POST", "/users", newUserBody("selected@"+initialDomain, nil)).want(t, http.StatusCreated)
+	if _, ok := created.Body["accountEnabled"]; ok || created.str("id") == "" {
+		t.Errorf("a create answers with the default properties: %s", created.Raw)
 	}
 }

@@ -455,6 +455,10 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 	if b.SignInIdentity == nil || b.SignInContext == nil || b.SignInConditions == nil {
 		return errBadRequest("BadRequest", "signInIdentity, signInContext and signInConditions are required.")
 	}
+	// signInConditions is not polymorphic: its own type name, or none.
+	if t := b.SignInConditions.ODataType; t != "" && t != "#microsoft.graph.signInConditions" {
+		return errBadRequest("BadRequest", "A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.TrimPrefix(t, "#"))
+	}
 	switch b.SignInIdentity.ODataType {
 	case "#microsoft.graph.userSignIn":
 	case "#microsoft.graph.servicePrincipalSignIn":

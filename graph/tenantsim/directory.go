@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -98,10 +99,10 @@ func internal(err error) *graphError {
 	return &graphError{Status: http.StatusInternalServerError, Code: "generalException", Message: err.Error()}
 }
 
-// graphUser is a user as Graph v1.0 returns it.
+// graphUser is every property of a user the tenant knows, by Graph v1.0
+// name. What a response carries is chosen by userJSON.
 func (u *user) graphUser() map[string]any {
 	return map[string]any{
-		"@odata.type":       "#microsoft.graph.user",
 		"id":                u.ID,
 		"userPrincipalName": u.UserPrincipalName,
 		"displayName":       u.DisplayName,
@@ -111,7 +112,48 @@ func (u *user) graphUser() map[string]any {
 		"passwordPolicies":  nullable(u.PasswordPolicies),
 		"createdDateTime":   nullable(u.CreatedDateTime),
 		"mail":              nil,
+		"businessPhones":    []any{},
+		"givenName":         nil,
+		"surname":           nil,
+		"jobTitle":          nil,
+		"mobilePhone":       nil,
+		"officeLocation":    nil,
+		"preferredLanguage": nil,
 	}
+}
+
+// userDefaultProperties are the properties Graph v1.0 returns for a user
+// when the request has no $select; accountEnabled, userType,
+// passwordPolicies and the others must be asked for.
+var userDefaultProperties = []string{"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
+	"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName"}
+
+// userJSON is a user as a response carries it: the properties $select
+// names, or Graph's default set.
+func userJSON(r *http.Request, u *user) (map[string]any, *graphError) {
+	all := u.graphUser()
+	props := userDefaultProperties
+	if sel := strings.TrimSpace(r.URL.Query().Get("$select")); sel != "" {
+		props = nil
+		for _, p := range strings.Split(sel, ",") {
+			p = strings.TrimSpace(p)
+			name := ""
+			for k := range all {
+				if strings.EqualFold(k, p) {
+					name = k
+				}
+			}
+			if name == "" {
+				return nil, errBadRequest("BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.user'.", p)
+			}
+			props = append(props, name)
+		}
+	}
+	out := make(map[string]any, len(props))
+	for _, p := range props {
+		out[p] = all[p]
+	}
+	return out, nil
 }
 
 func nullable(s string) any {
@@ -139,7 +181,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request, c *caller) *graph
 	u, gerr := s.lookupUser(c.UserID)
 	var body map[string]any
 	if gerr == nil {
-		body = u.graphUser()
+		body, gerr = userJSON(r, u)
 	}
 	s.mu.Unlock()
 	if gerr != nil {
@@ -212,12 +254,16 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *caller) *g
 			str, _ := v.(string)
 			return str, present
 		})
+		var shown map[string]any
+		if gerr == nil && ok {
+			shown, gerr = userJSON(r, u)
+		}
 		if gerr != nil {
 			s.mu.Unlock()
 			return gerr
 		}
 		if ok {
-			items = append(items, g)
+			items = append(items, shown)
 		}
 	}
 	s.mu.Unlock()
@@ -230,7 +276,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ *caller) *gra
 	u, gerr := s.lookupUser(r.PathValue("id"))
 	var body map[string]any
 	if gerr == nil {
-		body = u.graphUser()
+		body, gerr = userJSON(r, u)
 	}
 	s.mu.Unlock()
 	if gerr != nil {
@@ -348,7 +394,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	if err := s.persist(); err != nil {
 		return internal(err)
 	}
-	writeJSON(w, http.StatusCreated, u.graphUser())
+	body, _ := userJSON(&http.Request{URL: &url.URL{}}, u) // the default properties
+	writeJSON(w, http.StatusCreated, body)
 	return nil
 }
 

@@ -90,7 +90,7 @@ func TestInvalidRequests(t *testing.T) {
 			body: ipLocation("x", [2]string{v4, "10.0.0.0/8"}), status: 400, code: "BadRequest"},
 		{name: "private range 10.20.0.0/16", method: "POST", path: namedLocations,
 			body: ipLocation("x", [2]string{v4, "10.20.0.0/16"}), status: 400, code: "BadRequest", message: "private"},
-		{name: "private IPv6 range fd00::/8 ULA", method: "POST", path: namedLocations,
+		{name: "private IPv6 range (unique local)", method: "POST", path: namedLocations,
 			body: ipLocation("x", [2]string{v6, "fd12:3456::/32"}), status: 400, code: "BadRequest"},
 		{name: "prefix /8", method: "POST", path: namedLocations,
 			body: ipLocation("x", [2]string{v4, "51.0.0.0/8"}), status: 400, code: "BadRequest", message: "/8"},

@@ -18,6 +18,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -65,6 +67,9 @@ type Server struct {
 
 	deviceCodes map[string]*deviceCode // by device_code
 	refresh     map[string]tokenClaims // by refresh token
+
+	connMu sync.Mutex
+	fresh  map[net.Conn]bool // connections that have not sent a request yet
 
 	faults      []*Fault
 	latency     time.Duration
@@ -148,17 +153,45 @@ func (s *Server) start() error {
 		// connection and close it mid-request.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ErrorLog:     nil,
+		// The server's own complaints (a client hanging up mid-handshake)
+		// must not reach a terminal the demo's TUI owns.
+		ErrorLog:  log.New(io.Discard, "", 0),
+		ConnState: s.trackConn,
 	}
 	go s.http.ServeTLS(ln, "", "")
 	return nil
 }
 
-// Close stops serving.
+// Close stops serving: it lets requests in progress finish (so that their
+// changes are saved), then returns.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return s.http.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.http.Shutdown(ctx) }()
+	// Shutdown waits five seconds for a connection that has not sent a
+	// request yet (HTTP clients open spare ones when requests run
+	// concurrently); there is nothing on it to finish.
+	s.connMu.Lock()
+	for c := range s.fresh {
+		c.Close()
+	}
+	s.connMu.Unlock()
+	return <-done
+}
+
+// trackConn keeps the set of connections that have not sent a request.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.fresh == nil {
+		s.fresh = map[net.Conn]bool{}
+	}
+	if state == http.StateNew {
+		s.fresh[c] = true
+	} else {
+		delete(s.fresh, c)
+	}
 }
 
 // BaseURL is the server's root, e.g. https://127.0.0.1:41234.

@@ -1,0 +1,305 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"mgmtsession/cli"
+)
+
+// Demo tenant facts (assets/demo-tenant.json).
+const (
+	adeleUPN     = "adele.admin@contoso-demo.com"
+	breakGlass1  = "bg.emergency1@contosodemo.onmicrosoft.com"
+	outsideIP    = "20.190.128.5"
+	headOfficeIP = "51.140.12.5"
+	ca001        = "CA001: Require MFA for administrators"
+	ca002        = "CA002: Require MFA for all users"
+)
+
+type result struct {
+	code     int
+	out, err string
+}
+
+// run runs the command line as main does, with captured streams.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := cli.Run(ctx, args, cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return result{code, out.String(), errb.String()}
+}
+
+// whatifJSON is the part of whatif --json the tests read.
+type whatifJSON struct {
+	Verdict          string   `json:"verdict"`
+	RequiredControls []string `json:"requiredControls"`
+	Undetermined     []string `json:"undetermined"`
+	Policies         []struct {
+		ID          string   `json:"id"`
+		DisplayName string   `json:"displayName"`
+		State       string   `json:"state"`
+		Applies     bool     `json:"applies"`
+		Reasons     []string `json:"reasons"`
+		Controls    []string `json:"controls"`
+		Graph       *struct {
+			Applies         bool    `json:"applies"`
+			AnalysisReasons *string `json:"analysisReasons"`
+		} `json:"graph"`
+	} `json:"policies"`
+	GraphWhatIf struct {
+		Compared bool `json:"compared"`
+		Requests int  `json:"requests"`
+	} `json:"graphWhatIf"`
+	Disagreements *[]struct {
+		DisplayName string `json:"displayName"`
+		Detail      string `json:"detail"`
+	} `json:"disagreements"`
+}
+
+func whatif(t *testing.T, args ...string) (whatifJSON, result) {
+	t.Helper()
+	r := run(t, append([]string{"whatif", "--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("whatif %q: exit %d\n%s", args, r.code, r.err)
+	}
+	var w whatifJSON
+	if err := json.Unmarshal([]byte(r.out), &w); err != nil {
+		t.Fatalf("whatif %q: stdout is not one JSON object: %v\n%s", args, err, r.out)
+	}
+	return w, r
+}
+
+// enforcedMFA lists the enforced policies that apply and demand MFA.
+func enforcedMFA(w whatifJSON) []string {
+	var out []string
+	for _, p := range w.Policies {
+		if p.State == "enabled" && p.Applies && slices.Contains(p.Controls, "mfa") {
+			out = append(out, p.DisplayName)
+		}
+	}
+	return out
+}
+
+// The management account before it exists, from an outside IP: MFA, because
+// of the admin policy (its roles) and the all-users policy.
+func TestWhatIfDemoNewAccountNeedsMFA(t *testing.T) {
+	w, r := whatif(t, "--demo", "--new-account", "--ip", outsideIP, "--country", "US")
+	if w.Verdict != "mfa" || !slices.Equal(w.RequiredControls, []string{"mfa"}) {
+		t.Errorf("verdict %q requiring %q, want mfa", w.Verdict, w.RequiredControls)
+	}
+	if got := enforcedMFA(w); !slices.Equal(got, []string{ca001, ca002}) {
+		t.Errorf("MFA demanded by %q, want %q", got, []string{ca001, ca002})
+	}
+	if len(w.Policies) != 8 {
+		t.Errorf("%d policies listed, want every one of the demo tenant's 8", len(w.Policies))
+	}
+	for _, p := range w.Policies {
+		if p.Reasons == nil || p.Controls == nil {
+			t.Errorf("%s: reasons or controls missing (null), want arrays", p.DisplayName)
+		}
+		if p.Applies != (len(p.Reasons) == 0) {
+			t.Errorf("%s: applies %v with reasons %q", p.DisplayName, p.Applies, p.Reasons)
+		}
+	}
+	// Nothing exists for Graph to evaluate, so nothing is claimed about it.
+	if w.GraphWhatIf.Compared || w.Disagreements != nil {
+		t.Errorf("Graph compared for an account that does not exist: %+v", w.GraphWhatIf)
+	}
+	if r.err != "" {
+		t.Errorf("stderr: %q", r.err)
+	}
+	// From the trusted head office the all-users policy no longer applies,
+	// but the admin policy still does: MFA from any IP.
+	w, _ = whatif(t, "--demo", "--new-account", "--ip", headOfficeIP, "--country", "GB")
+	if got := enforcedMFA(w); w.Verdict != "mfa" || !slices.Equal(got, []string{ca001}) {
+		t.Errorf("from the head office: verdict %q by %q, want mfa by CA001 only", w.Verdict, got)
+	}
+	// Without roles the admin policy does not apply either.
+	w, _ = whatif(t, "--demo", "--new-account", "--roles", "Global Reader", "--ip", headOfficeIP, "--country", "GB")
+	if w.Verdict != "allow" {
+		t.Errorf("Global Reader from the head office: verdict %q by %q, want allow", w.Verdict, enforcedMFA(w))
+	}
+}
+
+// An existing demo user: Graph's What If answers beside every evaluated
+// policy, and it agrees with the local evaluator.
+func TestWhatIfDemoExistingUserComparesWithGraph(t *testing.T) {
+	for _, args := range [][]string{
+		{"--ip", outsideIP},
+		{"--ip", outsideIP, "--country", "RU"},
+		{"--ip", headOfficeIP, "--country", "GB", "--app", "office365"},
+		{"--ip", "2a01:111:f400:7e00::25", "--country", "GB", "--client-app", "exchangeActiveSync"},
+		{"--ip", outsideIP, "--country", "US", "--auth-flow", "deviceCode", "--platform", "linux"},
+	} {
+		w, _ := whatif(t, append([]string{"--demo", "--user", adeleUPN}, args...)...)
+		if !w.GraphWhatIf.Compared || w.GraphWhatIf.Requests != 1 {
+			t.Errorf("%q: Graph's What If %+v, want compared with one request", args, w.GraphWhatIf)
+		}
+		if w.Disagreements == nil {
+			t.Fatalf("%q: no disagreements list", args)
+		}
+		for _, d := range *w.Disagreements {
+			t.Errorf("%q: disagreement on %s: %s", args, d.DisplayName, d.Detail)
+		}
+		for _, p := range w.Policies {
+			switch {
+			case p.State == "disabled" && p.Graph != nil:
+				t.Errorf("%q: %s is disabled but has a Graph answer", args, p.DisplayName)
+			case p.State != "disabled" && (p.Graph == nil || p.Graph.Applies != p.Applies):
+				t.Errorf("%q: %s: local applies %v, Graph %+v", args, p.DisplayName, p.Applies, p.Graph)
+			}
+		}
+	}
+	// From outside with no country, Adele (Global Administrator) meets both
+	// MFA policies, and the country block is reported as undecided.
+	w, _ := whatif(t, "--demo", "--user", adeleUPN, "--ip", outsideIP)
+	if got := enforcedMFA(w); w.Verdict != "mfa" || !slices.Equal(got, []string{ca001, ca002}) {
+		t.Errorf("verdict %q by %q", w.Verdict, got)
+	}
+	if len(w.Undetermined) != 1 {
+		t.Errorf("undetermined %q, want the country block", w.Undetermined)
+	}
+	// From a blocked country the block wins.
+	w, _ = whatif(t, "--demo", "--user", adeleUPN, "--ip", outsideIP, "--country", "RU")
+	if w.Verdict != "block" {
+		t.Errorf("from RU: verdict %q, want block", w.Verdict)
+	}
+}
+
+// Every bad input: exit code 2, one line on stderr naming the bad value,
+// nothing on stdout.
+func TestWhatIfBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	malformed := write("malformed.json", `{"tenantId": "t", "policies": [{"id": "p1", "conditions": {"users": {"includeUsers": [42]}}}]}`)
+	truncated := write("truncated.json", `{"tenantId": "t", "policies": [`)
+	notSnapshot := write("other.json", `{"name": "some other file"}`)
+	empty := write("empty.json", `{"tenantId": "t", "policies": [], "namedLocations": [], "principals": []}`)
+	missing := filepath.Join(dir, "missing.json")
+	newAcct := []string{"--demo", "--new-account", "--ip", outsideIP}
+	tests := []struct {
+		args []string
+		want []string // every one must be in the error line
+	}{
+		{append(newAcct, "--app", "outlook"), []string{"--app", `"outlook"`}},
+		{append(newAcct, "--client-app", "desktop"), []string{"--client-app", `"desktop"`}},
+		{append(newAcct, "--platform", "windowsPhone"), []string{"--platform", `"windowsPhone"`}},
+		{append(newAcct, "--auth-flow", "authenticationTransfer"), []string{"--auth-flow", `"authenticationTransfer"`}},
+		{append(newAcct, "--country", "USA"), []string{"--country", `"USA"`}},
+		{append(newAcct, "--country", "1"), []string{"--country", `"1"`}},
+		{[]string{"--demo", "--new-account", "--ip", "20.190.128.500"}, []string{"--ip", `"20.190.128.500"`}},
+		{[]string{"--demo", "--new-account", "--ip", "20.190.128.0/24"}, []string{"--ip", `"20.190.128.0/24"`}},
+		{[]string{"--demo", "--new-account"}, []string{"--ip"}},
+		{append(newAcct, "--roles", "Exchange Administrator,Chief Wizard"), []string{"--roles", `"Chief Wizard"`}},
+		{append(newAcct, "--groups", "IT Department"), []string{"--groups", `"IT Department"`}},
+		{[]string{"--demo", "--ip", outsideIP}, []string{"--user", "--new-account"}},
+		{[]string{"--demo", "--user", adeleUPN, "--new-account", "--ip", outsideIP}, []string{"--user", "--new-account"}},
+		{[]string{"--demo", "--user", adeleUPN, "--roles", "Global Reader", "--ip", outsideIP}, []string{"--roles", "--new-account"}},
+		{[]string{"--demo", "--user", "nobody@contoso-demo.com", "--ip", outsideIP}, []string{`"nobody@contoso-demo.com"`}},
+		{[]string{"--snapshot", missing, "--new-account", "--ip", outsideIP}, []string{missing, "no such file"}},
+		{[]string{"--snapshot", malformed, "--new-account", "--ip", outsideIP}, []string{malformed, "policies[0].conditions.users.includeUsers[0]"}},
+		{[]string{"--snapshot", truncated, "--new-account", "--ip", outsideIP}, []string{truncated, "JSON"}},
+		{[]string{"--snapshot", notSnapshot, "--new-account", "--ip", outsideIP}, []string{notSnapshot, "policies"}},
+		{[]string{"--snapshot", empty, "--user", adeleUPN, "--ip", outsideIP}, []string{empty, `"` + adeleUPN + `"`}},
+		{[]string{"--snapshot", empty, "--demo", "--new-account", "--ip", outsideIP}, []string{"--snapshot", "--demo"}},
+		{append(newAcct, "--bogus"), []string{"-bogus"}},
+	}
+	for _, tc := range tests {
+		r := run(t, append([]string{"whatif"}, tc.args...)...)
+		line := strings.TrimSuffix(r.err, "\n")
+		switch {
+		case r.code != 2:
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", tc.args, r.code, r.err)
+		case r.out != "":
+			t.Errorf("%q: stdout %q, want nothing", tc.args, r.out)
+		case strings.Contains(line, "\n") && tc.want[0] != "-bogus":
+			t.Errorf("%q: stderr has several lines: %q", tc.args, r.err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%q: stderr %q does not name %s", tc.args, line, w)
+			}
+		}
+	}
+}
+
+// The table: verdict first, report-only policies apart, Graph's verdict on
+// agreement, 80 columns at most.
+func TestWhatIfTable(t *testing.T) {
+	r := run(t, "whatif", "--demo", "--user", adeleUPN, "--ip", outsideIP, "--country", "US")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.out, "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "Verdict:") || !strings.Contains(lines[0], "MFA REQUIRED") {
+		t.Errorf("first line %q, want the verdict", lines[0])
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w > 80 {
+			t.Errorf("line %d is %d columns wide: %q", i+1, w, l)
+		}
+	}
+	for _, want := range []string{"Report-only policies (report-only, not enforced)", "CA005: Require compliant device", "Because of:", ca001, "Graph's What If (1 request) agrees on every policy."} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.out)
+		}
+	}
+	enforced := strings.Index(r.out, "Enforced policies")
+	reportOnly := strings.Index(r.out, "Report-only policies")
+	if ca005 := strings.Index(r.out, "CA005"); !(enforced < reportOnly && reportOnly < ca005) {
+		t.Errorf("CA005 is not listed with the report-only policies:\n%s", r.out)
+	}
+}
+
+// --fail-on-problems: exit 3 when the account would be asked for MFA or
+// blocked, 0 when it would be let in; the result is printed either way.
+func TestWhatIfFailOnProblems(t *testing.T) {
+	r := run(t, "whatif", "--demo", "--new-account", "--ip", outsideIP, "--country", "US", "--json", "--fail-on-problems")
+	if r.code != 3 || !strings.Contains(r.out, `"verdict": "mfa"`) || !strings.Contains(r.err, "mfa") {
+		t.Errorf("mfa with --fail-on-problems: exit %d, stderr %q", r.code, r.err)
+	}
+	// The break-glass account is excluded from every policy.
+	r = run(t, "whatif", "--demo", "--user", breakGlass1, "--ip", outsideIP, "--country", "US", "--json", "--fail-on-problems")
+	if r.code != 0 || !strings.Contains(r.out, `"verdict": "allow"`) {
+		t.Errorf("break-glass with --fail-on-problems: exit %d, stderr %q\n%s", r.code, r.err, r.out)
+	}
+}
+
+// A policy name from the tenant cannot act on the terminal.
+func TestWhatIfSanitisesTenantStrings(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "snap.json")
+	evil := `{"tenantId": "t\u001b]0;pwned\u0007", "policies": [{"id": "p1", "displayName": "Evil \u001b[2J\u001b[31mpolicy\u202e", "state": "enabled",
+		"conditions": {"clientAppTypes": ["all"], "applications": {"includeApplications": ["All"]}, "users": {"includeUsers": ["All"]}},
+		"grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}], "namedLocations": [], "principals": []}`
+	if err := os.WriteFile(snap, []byte(evil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "whatif", "--snapshot", snap, "--new-account", "--ip", outsideIP)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	if strings.ContainsAny(r.out, "\x1b\x07\u202e") {
+		t.Errorf("escape sequence reached the terminal:\n%q", r.out)
+	}
+	if !strings.Contains(r.out, "Evil") {
+		t.Errorf("the policy is not shown:\n%s", r.out)
+	}
+}
