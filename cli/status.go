@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -72,15 +74,38 @@ func openEnv(g globals) (*connect.Env, error) {
 	if !g.demo && (g.demoState != "" || g.demoScenario != "") {
 		return nil, usagef("--demo-state and --demo-scenario go with --demo")
 	}
+	log, closeLog, err := openDebugLog(g.debugLog)
+	if err != nil {
+		return nil, err
+	}
 	env, err := connect.Open(connect.Options{
 		Tenant: g.tenant, Cloud: g.cloud, Auth: g.auth, ClientID: g.clientID, CertPath: g.certPath,
 		Demo: g.demo, DemoState: g.demoState, DemoScenario: g.demoScenario,
-		DemoApproveAfter: 0,
+		DemoApproveAfter: 0, Log: log,
 	})
-	if err != nil && g.demo {
-		return nil, usagef("%v", err)
+	if err != nil {
+		closeLog()
+		if g.demo {
+			return nil, usagef("%v", err)
+		}
+		return nil, err
 	}
-	return env, err
+	env.OnClose(closeLog)
+	return env, nil
+}
+
+// openDebugLog opens --debug-log for appending, readable by the owner only.
+func openDebugLog(path string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, usagef("--debug-log: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log.Info("start", "args", strings.Join(os.Args[1:], " "))
+	return log, func() { f.Close() }, nil
 }
 
 // printReport is the plain-text form of a preflight report; every tenant

@@ -7,6 +7,7 @@ package connect
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -28,6 +29,9 @@ type Options struct {
 	// DemoApproveAfter is how long the simulated tenant waits, after the
 	// code is shown, before approving it as the operator would.
 	DemoApproveAfter time.Duration
+	// Log, when set, is the --debug-log: one line per HTTP exchange, never
+	// a header or a body.
+	Log *slog.Logger
 }
 
 // Env is a tenant to sign in to.
@@ -36,6 +40,7 @@ type Env struct {
 	Cloud     graph.Cloud
 	Sim       *tenantsim.Server // nil for a real tenant
 	transport *http.Transport
+	onClose   []func()
 }
 
 // Open validates the options and, with --demo, starts the simulated tenant.
@@ -82,12 +87,18 @@ func DefaultAuth() string {
 	return graph.AuthBrowser
 }
 
-// Close stops the simulated tenant, if any.
+// Close stops the simulated tenant, if any, and runs the OnClose functions.
 func (e *Env) Close() {
 	if e.Sim != nil {
 		e.Sim.Close()
 	}
+	for _, fn := range e.onClose {
+		fn()
+	}
 }
+
+// OnClose adds a function for Close to run (closing the debug log).
+func (e *Env) OnClose(fn func()) { e.onClose = append(e.onClose, fn) }
 
 // SetDemoApproveAfter sets how long the simulated tenant waits before
 // approving a device code (so that a person can read it first).
@@ -109,6 +120,7 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 		Cloud:                    e.Cloud,
 		Transport:                e.transport,
 		DisableInstanceDiscovery: e.Sim != nil,
+		Log:                      e.opts.Log,
 		OnDeviceCode: func(_ context.Context, dc graph.DeviceCode) error {
 			if onCode != nil {
 				onCode(dc)
@@ -128,9 +140,15 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 	}
 	sess, err := graph.SignIn(ctx, cred, e.Cloud)
 	if err != nil {
+		if e.opts.Log != nil {
+			e.opts.Log.Warn("sign-in failed", "method", e.opts.Auth, "error", err.Error())
+		}
 		return nil, graph.Session{}, err
 	}
-	client, err := graph.New(graph.Config{Cloud: e.Cloud, Credential: cred, Transport: e.transport})
+	if e.opts.Log != nil {
+		e.opts.Log.Info("signed in", "method", e.opts.Auth, "tenant", sess.TenantID, "user", sess.UPN, "appOnly", sess.AppOnly, "scopes", sess.Scopes)
+	}
+	client, err := graph.New(graph.Config{Cloud: e.Cloud, Credential: cred, Transport: e.transport, Log: e.opts.Log})
 	if err != nil {
 		return nil, graph.Session{}, err
 	}

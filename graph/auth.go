@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -63,6 +64,9 @@ type AuthOptions struct {
 	// Transport carries the token requests (a proxy-aware transport, or
 	// one that trusts the simulated tenant).
 	Transport *http.Transport
+	// Log, when set, receives one line per request to the authority (never
+	// the form or the answer: they carry codes and tokens).
+	Log *slog.Logger
 	// DisableInstanceDiscovery is needed for an authority that is not one
 	// of Microsoft's (the simulated tenant).
 	DisableInstanceDiscovery bool
@@ -83,7 +87,7 @@ func NewCredential(o AuthOptions) (azcore.TokenCredential, error) {
 	if o.Transport != nil {
 		base = o.Transport
 	}
-	rec := &refusalRecorder{base: base}
+	rec := &refusalRecorder{base: withLog(base, o.Log)}
 	copts := azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: o.Cloud.AuthorityHost},
 		Transport: &http.Client{Transport: rec},

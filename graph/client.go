@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,6 +41,9 @@ type Config struct {
 	// Transport is the base HTTP transport (proxy settings, or trust of the
 	// simulated tenant). nil means Go's default with the environment's proxy.
 	Transport *http.Transport
+	// Log, when set, receives one line per HTTP exchange (never headers or
+	// bodies): --debug-log.
+	Log *slog.Logger
 	// ReplicationTimeout bounds how long a call retries while a new object
 	// replicates (default 5 minutes, as real tenants can take minutes).
 	ReplicationTimeout time.Duration
@@ -73,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	opts := core.GraphClientOptions{GraphServiceLibraryVersion: "1.89.0"}
 	httpClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(base, middlewares(&opts)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(withLog(base, cfg.Log), middlewares(&opts)...),
 		Timeout:       100 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

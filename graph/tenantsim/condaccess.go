@@ -134,11 +134,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request, _ *caller)
 	p.ID, p.CreatedDateTime, p.ModifiedDateTime = newGUID(), &now, nil
 	s.st.Policies = append(s.st.Policies, &p)
 	s.created(p.ID)
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	writeJSON(w, http.StatusCreated, p)
-	return nil
+	return s.commit(w, http.StatusCreated, p)
 }
 
 // mergePatch applies a PATCH body onto an object's JSON: objects merge
@@ -207,11 +203,7 @@ func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, _ *caller) 
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	p.ModifiedDateTime = &now
 	*cur = p
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -225,11 +217,7 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request, _ *caller)
 		return errBadRequest("BadRequest", "Microsoft-managed policies cannot be deleted. Disable the policy instead.")
 	}
 	s.st.Policies = slices.DeleteFunc(s.st.Policies, func(x *ca.Policy) bool { return x == p })
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -320,11 +308,7 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request, _ *calle
 	l.ID, l.CreatedDateTime, l.ModifiedDateTime = newGUID(), &now, &now
 	s.st.NamedLocations = append(s.st.NamedLocations, &l)
 	s.created(l.ID)
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	writeJSON(w, http.StatusCreated, locationJSON(&l))
-	return nil
+	return s.commit(w, http.StatusCreated, locationJSON(&l))
 }
 
 func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -374,11 +358,7 @@ func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	l.ModifiedDateTime = &now
 	*cur = l
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -397,11 +377,7 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request, _ *calle
 		}
 	}
 	s.st.NamedLocations = slices.DeleteFunc(s.st.NamedLocations, func(x *ca.NamedLocation) bool { return x == l })
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 // evaluateBody is the documented request of POST

@@ -88,11 +88,7 @@ func (s *Server) patchSecurityDefaults(w http.ResponseWriter, r *http.Request, _
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.SecurityDefaults = *body.IsEnabled
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func internal(err error) *graphError {
@@ -437,11 +433,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *g
 		}
 		u.UserPrincipalName = *b.UserPrincipalName
 	}
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -456,11 +448,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	for _, g := range s.st.Groups {
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == u.ID })
 	}
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -471,11 +459,7 @@ func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request, _ *calle
 		return gerr
 	}
 	u.SessionsValidFrom = time.Now().UTC().Format(time.RFC3339)
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": true})
-	return nil
+	return s.commit(w, http.StatusOK, map[string]any{"value": true})
 }
 
 // methodTypes maps the simulated method names to Graph's derived types.
@@ -544,11 +528,7 @@ func (s *Server) patchRequirements(w http.ResponseWriter, r *http.Request, _ *ca
 		return gerr
 	}
 	u.PerUserMFAState = b.PerUserMfaState
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -623,11 +603,7 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 	}
 	ra := &roleAssignment{ID: newGUID(), PrincipalID: u.ID, RoleDefinitionID: b.RoleDefinitionID, DirectoryScopeID: b.DirectoryScopeID}
 	s.st.RoleAssignments = append(s.st.RoleAssignments, ra)
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	writeJSON(w, http.StatusCreated, ra.graph())
-	return nil
+	return s.commit(w, http.StatusCreated, ra.graph())
 }
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -639,11 +615,7 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 	if len(s.st.RoleAssignments) == n {
 		return errNotFound("roleAssignment", id)
 	}
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {

@@ -73,11 +73,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request, _ *call
 	}
 	body["id"] = name
 	u.Extensions = append(u.Extensions, body)
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	writeJSON(w, http.StatusCreated, body)
-	return nil
+	return s.commit(w, http.StatusCreated, body)
 }
 
 func (s *Server) getExtension(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -119,11 +115,7 @@ func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request, _ *calle
 			e[k] = v
 		}
 	}
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }
 
 func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
@@ -143,9 +135,5 @@ func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request, _ *call
 			break
 		}
 	}
-	if err := s.persist(); err != nil {
-		return internal(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.commit(w, http.StatusNoContent, nil)
 }

@@ -354,6 +354,20 @@ func (s *Server) persist() error {
 	return s.st.save(s.opts.StatePath)
 }
 
+// commit ends a successful write: it persists the state, then answers with
+// the status and body (nil for none). Callers hold s.mu.
+func (s *Server) commit(w http.ResponseWriter, status int, body any) *graphError {
+	if err := s.persist(); err != nil {
+		return internal(err)
+	}
+	if body == nil {
+		w.WriteHeader(status)
+		return nil
+	}
+	writeJSON(w, status, body)
+	return nil
+}
+
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
