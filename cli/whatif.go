@@ -15,7 +15,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"mgmtsession/ca"
-	"mgmtsession/connect"
 	"mgmtsession/graph"
 	"mgmtsession/safe"
 	"mgmtsession/whatif"
@@ -237,21 +236,6 @@ func (e *verdictProblem) Error() string {
 }
 
 func (e *verdictProblem) Unwrap() error { return &problemsError{n: 1} }
-
-// signInQuietly signs in for a headless command. A real tenant's device
-// code goes to stderr (stdout stays the result); the simulated tenant
-// approves its own code, so the demo prints none.
-func signInQuietly(ctx context.Context, env *connect.Env, s Streams) (*graph.Client, graph.Session, error) {
-	onCode := func(dc graph.DeviceCode) { fmt.Fprintln(s.Err, safe.Text(dc.Message)) }
-	if env.Sim != nil {
-		onCode = nil
-	}
-	client, sess, err := env.SignIn(ctx, onCode)
-	if err != nil {
-		return nil, graph.Session{}, fmt.Errorf("signing in failed\n%s", connect.ExplainSignInError(err, env.Method()))
-	}
-	return client, sess, nil
-}
 
 // readSnapshot reads an offline snapshot. Every failure is bad input,
 // named with the file, the JSON path and the reason.
