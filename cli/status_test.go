@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"mgmtsession/assets"
 	"mgmtsession/cli"
 	"mgmtsession/graph/tenantsim"
 )
@@ -196,4 +197,33 @@ func trustingClient(t *testing.T, pem []byte) *http.Client {
 		t.Fatal("the certificate does not parse")
 	}
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// TestStatusSanitisesTenantStrings: a policy named with terminal escape
+// sequences (set by anyone who may edit policies) cannot act on the
+// operator's terminal through status.
+func TestStatusSanitisesTenantStrings(t *testing.T) {
+	var st map[string]any
+	if err := json.Unmarshal(assets.DemoTenant, &st); err != nil {
+		t.Fatal(err)
+	}
+	policies := st["policies"].([]any)
+	evil := "Microsoft-managed: \x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202egnp.exe"
+	policies[len(policies)-2].(map[string]any)["displayName"] = evil
+	st["displayName"] = "Contoso\x1b[31m Red"
+	data, _ := json.Marshal(st)
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "status", "--demo", "--demo-state", path)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	if strings.ContainsAny(r.out, "\x1b\x07\u202e") {
+		t.Errorf("status printed a control character from the tenant:\n%q", r.out)
+	}
+	if !strings.Contains(r.out, "Microsoft-managed: ␛]52;c;cm0gLXJmIH4=␇␛[2J") || !strings.Contains(r.out, "Contoso␛[31m Red") {
+		t.Errorf("the names should stay readable, defused:\n%s", r.out)
+	}
 }
