@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,22 @@ type terminal struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	ptmx *os.File
-	emu  *vt.SafeEmulator
+	mu   sync.Mutex // the emulator's String does not lock, so its writes and reads share this
+	emu  *vt.Emulator
+}
+
+// Write feeds the program's output to the emulator.
+func (term *terminal) Write(p []byte) (int, error) {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.emu.Write(p)
+}
+
+// screen is the text the terminal shows.
+func (term *terminal) screen() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.emu.String()
 }
 
 func startInTerminal(t *testing.T, args ...string) *terminal {
@@ -40,8 +56,8 @@ func startInTerminal(t *testing.T, args ...string) *terminal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	term := &terminal{t: t, cmd: cmd, ptmx: ptmx, emu: vt.NewSafeEmulator(80, 24)}
-	go io.Copy(term.emu, ptmx) // what the program draws
+	term := &terminal{t: t, cmd: cmd, ptmx: ptmx, emu: vt.NewEmulator(80, 24)}
+	go io.Copy(term, ptmx)     // what the program draws
 	go io.Copy(ptmx, term.emu) // the terminal's answers to the program's queries
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -55,12 +71,12 @@ func (term *terminal) waitFor(text string) {
 	term.t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(term.emu.String(), text) {
+		if strings.Contains(term.screen(), text) {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	term.t.Fatalf("the screen never showed %q; it shows:\n%s", text, term.emu.String())
+	term.t.Fatalf("the screen never showed %q; it shows:\n%s", text, term.screen())
 }
 
 func (term *terminal) press(keys string) {
@@ -84,7 +100,7 @@ func (term *terminal) exitCode() int {
 		}
 		return 0
 	case <-time.After(10 * time.Second):
-		term.t.Fatalf("the program did not exit; the screen shows:\n%s", term.emu.String())
+		term.t.Fatalf("the program did not exit; the screen shows:\n%s", term.screen())
 		return -1
 	}
 }
