@@ -265,6 +265,14 @@ func (c *Client) FindUsersByPrefix(ctx context.Context, prefixes ...string) ([]U
 		models.CreateUserCollectionResponseFromDiscriminatorValue)
 }
 
+// GroupMembers lists the users in a group, directly or through nested
+// groups (transitiveMembers cast to users).
+func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, error) {
+	return listAll[models.Userable, User](ctx, c, "reading the members of group "+groupID,
+		"/groups/"+url.PathEscape(groupID)+"/transitiveMembers/microsoft.graph.user", withUserProperties(nil),
+		models.CreateUserCollectionResponseFromDiscriminatorValue)
+}
+
 // UsersByID reads several users in one request (at most 15 ids per $filter
 // "in" clause on Graph, so larger sets are split).
 func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {

@@ -471,3 +471,27 @@ func TestSignIns(t *testing.T) {
 		t.Errorf("without P1: %v", ge)
 	}
 }
+
+// TestGroupMembers: transitive members, nested groups included; an unknown
+// group is a 404.
+func TestGroupMembers(t *testing.T) {
+	srv := tenant(t, "")
+	c := appClient(t, srv)
+	// IT Department holds Adele directly and Lee Gu through IT Helpdesk.
+	users, err := c.GroupMembers(testCtx(t), "9b8a7c6d-0002-4000-8000-0000000000a2")
+	must(t, err)
+	var upns []string
+	for _, u := range users {
+		upns = append(upns, u.UserPrincipalName)
+		if !u.AccountEnabled {
+			t.Errorf("%s: accountEnabled must be read", u.UserPrincipalName)
+		}
+	}
+	slices.Sort(upns)
+	if !slices.Equal(upns, []string{"adele.admin@contoso-demo.com", "lee.gu@contoso-demo.com"}) {
+		t.Errorf("members %v", upns)
+	}
+	if _, err := c.GroupMembers(testCtx(t), "00000000-dead-4000-8000-000000000000"); !graph.IsNotFound(err) {
+		t.Errorf("unknown group: %v, want 404", err)
+	}
+}

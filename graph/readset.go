@@ -23,6 +23,7 @@ const (
 	ReadRoleDefinitions     = "roleDefinitions"
 	ReadExcludedUsers       = "excludedUsers"
 	ReadExcludedMemberships = "excludedMemberships"
+	ReadExcludedGroups      = "excludedGroups"
 
 	// Per management account.
 	ReadMemberships  = "memberships"
@@ -62,6 +63,10 @@ type TenantFacts struct {
 	// from every policy (directly or through a group).
 	ExcludedUsers       []User
 	ExcludedMemberships map[string]Memberships
+	// ExcludedGroupMembers holds, for every group such a policy excludes,
+	// its users (nested groups included): break-glass accounts are most
+	// often excluded through a group, never by id.
+	ExcludedGroupMembers map[string][]User
 	// Errors maps a read's name (ReadOrganization, ...) to its failure.
 	Errors map[string]error
 }
@@ -102,7 +107,7 @@ func (a *AccountFacts) Err(read string) error { return a.Errors[read] }
 // read's own failure is in TenantFacts.Errors (or AccountFacts.Errors) and
 // the rest of the facts are still filled in.
 func (c *Client) ReadTenant(ctx context.Context, prefixes []string) (*TenantFacts, error) {
-	f := &TenantFacts{ExcludedMemberships: map[string]Memberships{}, Errors: map[string]error{}}
+	f := &TenantFacts{ExcludedMemberships: map[string]Memberships{}, ExcludedGroupMembers: map[string][]User{}, Errors: map[string]error{}}
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex // guards the Errors maps and ExcludedMemberships
@@ -208,6 +213,20 @@ func (c *Client) ReadTenant(ctx context.Context, prefixes []string) (*TenantFact
 		f.Policies, err = c.Policies(ctx)
 		return err
 	}, func() {
+		for _, gid := range ExcludedGroupIDs(f.Policies) {
+			read(e, ReadExcludedGroups, func() error {
+				users, err := c.GroupMembers(ctx, gid)
+				if IsNotFound(err) {
+					return nil // a policy may name a group deleted since
+				}
+				if err == nil {
+					mu.Lock()
+					f.ExcludedGroupMembers[gid] = users
+					mu.Unlock()
+				}
+				return err
+			}, nil)
+		}
 		ids := ExcludedUserIDs(f.Policies)
 		if len(ids) == 0 {
 			return
@@ -249,6 +268,19 @@ func (c *Client) ReadTenant(ctx context.Context, prefixes []string) (*TenantFact
 		return f, err
 	}
 	return f, nil
+}
+
+// ExcludedGroupIDs lists, sorted and once each, the groups that enabled or
+// report-only policies exclude.
+func ExcludedGroupIDs(policies []ca.Policy) []string {
+	var ids []string
+	for _, p := range policies {
+		if p.State != ca.StateDisabled && p.Conditions.Users != nil {
+			ids = append(ids, p.Conditions.Users.ExcludeGroups...)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(slices.DeleteFunc(ids, func(id string) bool { return id == "" }))
 }
 
 // ExcludedUserIDs lists, sorted and once each, the user ids that enabled or

@@ -61,6 +61,16 @@ func TestReadTenant(t *testing.T) {
 			t.Errorf("memberships of %s: %+v", id, m)
 		}
 	}
+	// The emergency-access group the other policies exclude, read as its
+	// members.
+	var members []string
+	for _, u := range f.ExcludedGroupMembers[groupEmergency] {
+		members = append(members, u.ID)
+	}
+	sort.Strings(members)
+	if len(f.ExcludedGroupMembers) != 1 || !slices.Equal(members, []string{breakGlass1, breakGlass2}) {
+		t.Errorf("excluded group members %v", f.ExcludedGroupMembers)
+	}
 }
 
 func TestReadTenantFindsTheExistingAccount(t *testing.T) {

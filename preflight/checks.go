@@ -54,6 +54,7 @@ var readLabels = map[string]string{
 	graph.ReadRoleDefinitions:     "the directory roles",
 	graph.ReadExcludedUsers:       "the accounts policies exclude",
 	graph.ReadExcludedMemberships: "the groups of the accounts policies exclude",
+	graph.ReadExcludedGroups:      "the members of the groups policies exclude",
 	graph.ReadMemberships:         "its roles",
 	graph.ReadPerUserMFA:          "its per-user MFA state",
 	graph.ReadAuthMethods:         "its authentication methods",
@@ -374,21 +375,26 @@ func managedPolicyChecks(f *facts) []Check {
 	return out
 }
 
-// excludedFrom reports whether a policy excludes the user through its users,
-// groups or roles.
-func excludedFrom(p ca.Policy, id string, m graph.Memberships) bool {
+// excludedFrom reports whether a policy excludes the user: by id, through
+// an excluded group (read as that group's members), or through a role (known
+// for the users excluded by id).
+func (f *facts) excludedFrom(p ca.Policy, id string) bool {
 	u := p.Conditions.Users
 	if u == nil {
 		return false
 	}
-	return slices.Contains(u.ExcludeUsers, id) ||
-		slices.ContainsFunc(u.ExcludeGroups, func(g string) bool { return slices.Contains(m.GroupIDs(), g) }) ||
-		slices.ContainsFunc(u.ExcludeRoles, func(r string) bool { return slices.Contains(m.RoleTemplateIDs(), r) })
+	inGroup := func(g string) bool {
+		return slices.ContainsFunc(f.ExcludedGroupMembers[g], func(m graph.User) bool { return m.ID == id })
+	}
+	roles := f.ExcludedMemberships[id].RoleTemplateIDs()
+	return slices.Contains(u.ExcludeUsers, id) || slices.ContainsFunc(u.ExcludeGroups, inGroup) ||
+		slices.ContainsFunc(u.ExcludeRoles, func(r string) bool { return slices.Contains(roles, r) })
 }
 
 // breakGlassCheck finds the enabled accounts excluded from every enabled
-// policy. Candidates are the users some policy excludes by id; an account
-// excluded only through groups, never by id, is not found.
+// policy. The candidates are the users policies exclude by id and the
+// members of the groups they exclude; an account excluded only through a
+// role, never by id or group, is not found.
 func breakGlassCheck(f *facts, r *Report) Check {
 	var enabled []ca.Policy
 	for _, p := range f.Policies {
@@ -401,13 +407,19 @@ func breakGlassCheck(f *facts, r *Report) Check {
 		c.Result, c.Reason = Info, "No enabled policy, so no account can be locked out by Conditional Access yet."
 		return c
 	}
-	for _, u := range f.ExcludedUsers {
-		if !u.AccountEnabled {
+	candidates := slices.Clone(f.ExcludedUsers)
+	for _, members := range f.ExcludedGroupMembers {
+		candidates = append(candidates, members...)
+	}
+	seen := map[string]bool{}
+	for _, u := range candidates {
+		if seen[u.ID] || !u.AccountEnabled {
 			continue
 		}
+		seen[u.ID] = true
 		all := true
 		for _, p := range enabled {
-			all = all && excludedFrom(p, u.ID, f.ExcludedMemberships[u.ID])
+			all = all && f.excludedFrom(p, u.ID)
 		}
 		if all {
 			r.BreakGlass = append(r.BreakGlass, u.UserPrincipalName)

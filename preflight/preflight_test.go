@@ -48,9 +48,10 @@ func healthy() *tenant {
 				{TemplateID: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", DisplayName: "Global Reader"}},
 			Policies: []ca.Policy{{ID: "p1", DisplayName: "MFA all", State: ca.StateEnabled,
 				Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeUsers: []string{"bg1", "bg2"}}}}},
-			ExcludedUsers:       []graph.User{bg("bg1"), bg("bg2")},
-			ExcludedMemberships: map[string]graph.Memberships{},
-			Errors:              map[string]error{},
+			ExcludedUsers:        []graph.User{bg("bg1"), bg("bg2")},
+			ExcludedMemberships:  map[string]graph.Memberships{},
+			ExcludedGroupMembers: map[string][]graph.User{},
+			Errors:               map[string]error{},
 		},
 	}
 }
@@ -81,8 +82,20 @@ func TestBuild(t *testing.T) {
 		{"a disabled excluded account is no break-glass", func(f *tenant) { f.ExcludedUsers[1].AccountEnabled = false }, "break-glass", "", preflight.Warn, "recommends two", ""},
 		{"exclusion through a group counts", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{State: ca.StateEnabled, Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeGroups: []string{"g-bg"}}}})
+			f.ExcludedGroupMembers["g-bg"] = f.ExcludedUsers
+		}, "break-glass", "", preflight.Pass, "bg1@contoso.com, bg2@contoso.com", ""},
+		{"accounts excluded only through a group are found", func(f *tenant) {
+			// The usual setup: an emergency-access group excluded from every
+			// policy, no account named by id.
+			f.Policies[0].Conditions.Users.ExcludeUsers = nil
+			f.Policies[0].Conditions.Users.ExcludeGroups = []string{"g-bg"}
+			f.ExcludedGroupMembers["g-bg"] = f.ExcludedUsers
+			f.ExcludedUsers = nil
+		}, "break-glass", "", preflight.Pass, "bg1@contoso.com, bg2@contoso.com", ""},
+		{"excluded by role counts for accounts named by id", func(f *tenant) {
+			f.Policies = append(f.Policies, ca.Policy{State: ca.StateEnabled, Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeRoles: []string{"r-bg"}}}})
 			for _, u := range f.ExcludedUsers {
-				f.ExcludedMemberships[u.ID] = graph.Memberships{Groups: []graph.DirectoryObject{{ID: "g-bg"}}}
+				f.ExcludedMemberships[u.ID] = graph.Memberships{Roles: []graph.DirectoryObject{{RoleTemplateID: "r-bg"}}}
 			}
 		}, "break-glass", "", preflight.Pass, "bg1@contoso.com, bg2@contoso.com", ""},
 		{"an account not excluded from one enabled policy is no break-glass", func(f *tenant) {

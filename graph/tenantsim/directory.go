@@ -224,6 +224,37 @@ func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string)
 	return nil
 }
 
+// groupUsers answers transitiveMembers cast to users: every user in the
+// group or in a group nested in it.
+func (s *Server) groupUsers(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	var items []any
+	found := slices.ContainsFunc(s.st.Groups, func(g *group) bool { return g.ID == id })
+	var gerr *graphError
+	if found {
+		for _, u := range s.st.Users {
+			if !s.visible(u.ID) || !slices.Contains(s.st.transitiveGroups(u.ID), id) {
+				continue
+			}
+			var shown map[string]any
+			if shown, gerr = userJSON(r, u); gerr != nil {
+				break
+			}
+			items = append(items, shown)
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !found:
+		return errNotFound("group", id)
+	case gerr != nil:
+		return gerr
+	}
+	writeJSON(w, http.StatusOK, s.page(r, items))
+	return nil
+}
+
 func (s *Server) roleName(templateID string) string {
 	for _, rd := range s.roles {
 		if rd.ID == templateID {

@@ -79,6 +79,7 @@ func (s *Server) routes() http.Handler {
 		graph("DELETE "+v+"/users/{id}", permUserWrite, rolesUserWrite, s.deleteUser)
 		graph("POST "+v+"/users/{id}/revokeSignInSessions", permUserWrite, rolesUserWrite, s.revokeSessions)
 		graph("GET "+v+"/users/{id}/transitiveMemberOf", permMemberOf, nil, s.userMemberships)
+		graph("GET "+v+"/groups/{id}/transitiveMembers/microsoft.graph.user", permMemberOf, nil, s.groupUsers)
 		graph("GET "+v+"/users/{id}/authentication/methods", permMethodsRead, nil, s.listMethods)
 		graph("GET "+v+"/users/{id}/extensions", permUserRead, nil, s.listExtensions)
 		graph("POST "+v+"/users/{id}/extensions", permUserWrite, rolesUserWrite, s.createExtension)
