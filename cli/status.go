@@ -59,7 +59,11 @@ func printReport(w io.Writer, r *preflight.Report) {
 	on := map[bool]string{true: "on", false: "off"}
 	fmt.Fprintf(w, "Tenant            %s (%s)\n", safe.Text(r.TenantName), safe.Text(r.InitialDomain))
 	fmt.Fprintf(w, "Tenant id         %s\n", safe.Text(r.TenantID))
-	fmt.Fprintf(w, "Signed in as      %s (%s)\n", safe.Text(r.Operator), safe.Text(strings.Join(r.OperatorRoles, ", ")))
+	who := safe.Text(r.Operator)
+	if len(r.OperatorRoles) > 0 {
+		who += " (" + safe.Text(strings.Join(r.OperatorRoles, ", ")) + ")"
+	}
+	fmt.Fprintf(w, "Signed in as      %s\n", who)
 	fmt.Fprintf(w, "Entra ID P1 / P2  %s / %s\n", yes[r.EntraP1], yes[r.EntraP2])
 	fmt.Fprintf(w, "Security defaults %s\n", on[r.SecurityDefaults])
 	fmt.Fprintf(w, "Management        %s\n", r.Management)

@@ -99,6 +99,9 @@ func Build(sess graph.Session, tf *graph.TenantFacts) *Report {
 	if r.TenantID == "" {
 		r.TenantID = f.sess.TenantID
 	}
+	if f.sess.AppOnly {
+		r.Operator = "an application (app-only sign-in)"
+	}
 	r.EntraP1, r.EntraP2 = graph.EntraPremium(f.SKUs)
 	r.OperatorRoles = f.names(f.OperatorMemberships.RoleTemplateIDs())
 	for _, p := range f.Policies {

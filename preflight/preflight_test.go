@@ -189,3 +189,23 @@ func TestRunAgainstScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildAppOnly: an app-only sign-in has no user and no roles to judge.
+func TestBuildAppOnly(t *testing.T) {
+	f := healthy()
+	f.sess.AppOnly = true
+	f.OperatorMemberships = graph.Memberships{}
+	f.Errors[graph.ReadOperator] = &graph.Error{Status: 400, Code: "BadRequest", Message: "/me request is only valid with delegated authentication flow."}
+	r := f.build()
+	if r.Operator != "an application (app-only sign-in)" {
+		t.Errorf("operator %q", r.Operator)
+	}
+	if c := find(t, r, "operator-roles", ""); c.Result != preflight.Info {
+		t.Errorf("operator roles for an app: %s %q", c.Result, c.Reason)
+	}
+	for _, c := range r.Checks {
+		if c.ID == "read" {
+			t.Errorf("reading /me fails for an app by design, not a finding: %+v", c)
+		}
+	}
+}
