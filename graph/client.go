@@ -77,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	opts := core.GraphClientOptions{GraphServiceLibraryVersion: "1.89.0"}
 	httpClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(withLog(base, cfg.Log), middlewares(&opts)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: withLog(base, cfg.Log), interval: caInterval}, middlewares(&opts)...),
 		Timeout:       100 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -517,3 +517,27 @@ func TestRequestBodiesAreCompressed(t *testing.T) {
 		t.Errorf("the hand-built PATCH went out with Content-Encoding %q", r.ContentEncoding)
 	}
 }
+
+// TestCAPacingAfterThrottle: once the tenant has throttled a Conditional
+// Access request, the client spaces the next ones itself instead of meeting
+// a 429 (and the SDK's 3 s backoff) on each.
+func TestCAPacingAfterThrottle(t *testing.T) {
+	srv := tenant(t, "throttled")
+	c := appClient(t, srv)
+	ctx := testCtx(t)
+	for range 2 {
+		_, err := c.Policies(ctx)
+		must(t, err)
+		_, err = c.NamedLocations(ctx)
+		must(t, err)
+	}
+	throttled := 0
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Path, "/identity/conditionalAccess/") && r.Status == 429 {
+			throttled++
+		}
+	}
+	if throttled != 1 {
+		t.Errorf("%d CA requests were throttled, want only the first", throttled)
+	}
+}
