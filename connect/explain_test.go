@@ -1,0 +1,36 @@
+package connect
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"mgmtsession/graph"
+)
+
+// TestExplainSignInError: the cause and fix come from the AADSTS code,
+// whether it arrives as a graph.SignInError or only in an error's text.
+func TestExplainSignInError(t *testing.T) {
+	wrapped := func(code int, desc string) error {
+		return &graph.SignInError{Code: code, Description: desc, Err: errors.New("DeviceCodeCredential authentication failed")}
+	}
+	cases := []struct {
+		name   string
+		err    error
+		method string
+		want   string
+	}{
+		{"device code blocked by CA", wrapped(53003, "Access has been blocked by Conditional Access policies."), graph.AuthDeviceCode, "--auth browser"},
+		{"other flow blocked by CA", wrapped(53003, "blocked"), graph.AuthBrowser, "compliant device or an allowed location"},
+		{"code only in the text", errors.New("AzureCLICredential: ERROR: AADSTS90002: Tenant 'x' not found."), graph.AuthAzureCLI, "--cloud"},
+		{"expired device code", wrapped(70020, "expired"), graph.AuthDeviceCode, "within 15 minutes"},
+		{"unknown code keeps Entra's words", wrapped(50058, "Session information is not sufficient."), graph.AuthDeviceCode, "AADSTS50058: Session information is not sufficient."},
+		{"no code at all", errors.New("dial tcp: connection refused"), graph.AuthDeviceCode, "connection refused\nFix: try again"},
+		{"wording alone decides nothing", errors.New("the word expired, no code"), graph.AuthDeviceCode, "the word expired, no code\nFix: try again"},
+	}
+	for _, c := range cases {
+		if got := ExplainSignInError(c.err, c.method); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q lacks %q", c.name, got, c.want)
+		}
+	}
+}
