@@ -3,6 +3,7 @@ package whatif
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,12 +53,25 @@ type ExportResult struct {
 // whatif --new-account --groups evaluates membership without them. The
 // principals' memberOf lists carry the groups they are in.
 func Export(ctx context.Context, r ExportReader, sess graph.Session, accountPrefixes []string) (*ExportResult, error) {
-	rawPolicies, err := r.RawPolicies(ctx)
-	if err != nil {
-		return nil, err
+	// Everything that needs nothing else is read at once: the two CA
+	// collections, the management accounts and the operator.
+	var (
+		rawPolicies, rawLocations []json.RawMessage
+		accounts                  []graph.User
+		me                        graph.User
+		errs                      [4]error
+		wg                        sync.WaitGroup
+	)
+	wg.Go(func() { rawPolicies, errs[0] = r.RawPolicies(ctx) })
+	wg.Go(func() { rawLocations, errs[1] = r.RawNamedLocations(ctx) })
+	if len(accountPrefixes) > 0 {
+		wg.Go(func() { accounts, errs[2] = r.FindUsersByPrefix(ctx, accountPrefixes...) })
 	}
-	rawLocations, err := r.RawNamedLocations(ctx)
-	if err != nil {
+	if !sess.AppOnly {
+		wg.Go(func() { me, errs[3] = r.Me(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	// The snapshot must read back: decode what Graph sent the way
@@ -69,19 +83,8 @@ func Export(ctx context.Context, r ExportReader, sess graph.Session, accountPref
 	}
 
 	res := &ExportResult{}
-	var users []graph.User
-	if len(accountPrefixes) > 0 {
-		accounts, err := r.FindUsersByPrefix(ctx, accountPrefixes...)
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, accounts...)
-	}
+	users := accounts
 	if !sess.AppOnly {
-		me, err := r.Me(ctx)
-		if err != nil {
-			return nil, err
-		}
 		users = append(users, me)
 	}
 	named := NamedUserIDs(parsed.Policies)

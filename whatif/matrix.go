@@ -2,8 +2,10 @@ package whatif
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"mgmtsession/ca"
 )
@@ -16,14 +18,19 @@ type PolicyReader interface {
 }
 
 // ReadPolicySet reads policies and named locations: two Conditional Access
-// requests, one after the other, as the tenant admits one a second.
+// requests, at once. Keeping to the tenant's one CA request per second is
+// the client's job (graph's pacer), not each caller's.
 func ReadPolicySet(ctx context.Context, r PolicyReader) (*PolicySet, error) {
-	policies, err := r.Policies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	locations, err := r.NamedLocations(ctx)
-	if err != nil {
+	var (
+		policies   []ca.Policy
+		locations  []ca.NamedLocation
+		perr, lerr error
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() { policies, perr = r.Policies(ctx) })
+	wg.Go(func() { locations, lerr = r.NamedLocations(ctx) })
+	wg.Wait()
+	if err := errors.Join(perr, lerr); err != nil {
 		return nil, err
 	}
 	return NewPolicySet(policies, locations), nil
