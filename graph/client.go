@@ -4,11 +4,14 @@
 //
 // Requests go through msgraph-sdk-go-core's request adapter (the SDK's
 // middleware: retry on 429/503/504 honouring Retry-After, redirects, gzip
-// request bodies). Directory objects are read through the SDK's generated
-// models; Conditional Access objects travel as Graph's JSON (see
-// condaccess.go for why). No generated request builder package is compiled:
-// the requests are built on the adapter, because the generated users
-// package alone is 10 MB of code for the dozen calls the product makes.
+// request bodies). Every object, directory and Conditional Access alike,
+// travels as Graph's own JSON between the adapter and the domain types
+// (getJSON, sendJSON, listJSON): no generated package of msgraph-sdk-go is
+// compiled but its error model (models/odataerrors). The generated request
+// builders are 10 MB of code for the dozen calls the product makes; the
+// generated models were most of a cold build's time and memory and most of
+// the binary, and they rewrite enum values they do not know (see
+// condaccess.go and directory.go).
 package graph
 
 import (
@@ -182,61 +185,6 @@ func (c *Client) request(method abs.HttpMethod, pathOrURL string, query url.Valu
 	return ri, nil
 }
 
-// get sends a GET and parses the answer into the model the factory makes.
-func (c *Client) get(ctx context.Context, op, path string, query url.Values, factory absser.ParsableFactory) (absser.Parsable, error) {
-	ri, err := c.request(abs.GET, path, query)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	res, err := c.adapter.Send(ctx, ri, factory, c.errMapping)
-	return res, wrapErr(op, err)
-}
-
-// send writes a body (nil for none) and parses the answer, when a factory
-// is given; otherwise it expects no content.
-func (c *Client) send(ctx context.Context, op string, method abs.HttpMethod, path string, body absser.Parsable, factory absser.ParsableFactory) (absser.Parsable, error) {
-	ri, err := c.request(method, path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if body != nil {
-		if err := ri.SetContentFromParsable(ctx, c.adapter, "application/json", body); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	if factory == nil {
-		return nil, wrapErr(op, c.adapter.SendNoContent(ctx, ri, c.errMapping))
-	}
-	res, err := c.adapter.Send(ctx, ri, factory, c.errMapping)
-	return res, wrapErr(op, err)
-}
-
-// collectionPage is what every generated *CollectionResponse offers.
-type collectionPage[T any] interface {
-	absser.Parsable
-	GetValue() []T
-	GetOdataNextLink() *string
-}
-
-// list reads a whole collection, following @odata.nextLink.
-func list[T any](ctx context.Context, c *Client, op, path string, query url.Values, factory absser.ParsableFactory) ([]T, error) {
-	var out []T
-	next, q := path, query
-	for next != "" {
-		res, err := c.get(ctx, op, next, q, factory)
-		if err != nil {
-			return nil, err
-		}
-		page, ok := res.(collectionPage[T])
-		if !ok {
-			return nil, fmt.Errorf("%s: unexpected answer of type %T", op, res)
-		}
-		out = append(out, page.GetValue()...)
-		next, q = deref(page.GetOdataNextLink()), nil
-	}
-	return out, nil
-}
-
 // getJSON sends a GET for a path (or a full URL, such as an
 // @odata.nextLink) and decodes Graph's JSON answer into dst.
 func (c *Client) getJSON(ctx context.Context, op, pathOrURL string, query url.Values, dst any) error {
@@ -335,36 +283,4 @@ func dropNulls(m map[string]any) {
 			}
 		}
 	}
-}
-
-// toDomain converts an SDK model into a domain struct through its JSON
-// form: the SDK has parsed (and validated) the wire answer, and the domain
-// types carry Graph's JSON names, so one conversion serves every type.
-func toDomain(p absser.Parsable, dst any) error {
-	w := jsonser.NewJsonSerializationWriter()
-	defer w.Close()
-	if err := w.WriteObjectValue("", p); err != nil {
-		return err
-	}
-	data, err := w.GetSerializedContent()
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, dst)
-}
-
-// listAll reads a collection of model M and converts every item to the
-// domain type D.
-func listAll[M absser.Parsable, D any](ctx context.Context, c *Client, op, path string, query url.Values, factory absser.ParsableFactory) ([]D, error) {
-	items, err := list[M](ctx, c, op, path, query, factory)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]D, len(items))
-	for i, it := range items {
-		if err := toDomain(it, &out[i]); err != nil {
-			return nil, fmt.Errorf("%s: reading item %d: %w", op, i, err)
-		}
-	}
-	return out, nil
 }

@@ -9,8 +9,18 @@ import (
 	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
+
+// Directory objects travel as Graph's JSON, like Conditional Access (see
+// condaccess.go): each read goes through the SDK's request adapter and
+// middleware and is decoded straight into the domain types below, whose
+// field names are Graph's own; each write is the JSON body Graph documents.
+// The SDK's generated models package is not compiled: it was most of the
+// build's time, memory and binary for a couple of dozen identifiers, and its
+// enums turn a value they do not know into their first member. Strings stay
+// strings here, whatever value Graph sends, and the objects a write may
+// change (users, groups and roles, role assignments) keep Graph's JSON as it
+// came in Raw, the before-image nothing has reinterpreted.
 
 // Organization is the tenant.
 type Organization struct {
@@ -86,6 +96,17 @@ type User struct {
 	AccountEnabled    bool   `json:"accountEnabled"`
 	PasswordPolicies  string `json:"passwordPolicies"`
 	CreatedDateTime   string `json:"createdDateTime"`
+	// Raw is the user exactly as Graph sent it, every property it holds
+	// (those the $select asked for; for CreateUser, the create's answer,
+	// which has Graph's default properties only); nil for a User built in
+	// code. It is not written back by json.Marshal.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes a user and keeps its JSON in Raw.
+func (u *User) UnmarshalJSON(data []byte) error {
+	type plain User
+	return decodeKeepingRaw(data, (*plain)(u), &u.Raw)
 }
 
 // NewUser is what creating the management account needs. Password is kept in
@@ -104,6 +125,15 @@ type DirectoryObject struct {
 	ID             string `json:"id"`
 	DisplayName    string `json:"displayName"`
 	RoleTemplateID string `json:"roleTemplateId"`
+	// Raw is the object exactly as Graph sent it (a group's or role's
+	// other properties included); nil for one built in code.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes a directory object and keeps its JSON in Raw.
+func (o *DirectoryObject) UnmarshalJSON(data []byte) error {
+	type plain DirectoryObject
+	return decodeKeepingRaw(data, (*plain)(o), &o.Raw)
 }
 
 // Memberships are a user's transitive groups and directory roles.
@@ -159,6 +189,30 @@ type RoleAssignment struct {
 	PrincipalID      string `json:"principalId"`
 	RoleDefinitionID string `json:"roleDefinitionId"`
 	DirectoryScopeID string `json:"directoryScopeId"`
+	// Raw is the assignment exactly as Graph sent it; nil for one built
+	// in code.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes a role assignment and keeps its JSON in Raw.
+func (ra *RoleAssignment) UnmarshalJSON(data []byte) error {
+	type plain RoleAssignment
+	return decodeKeepingRaw(data, (*plain)(ra), &ra.Raw)
+}
+
+// decodeKeepingRaw decodes data into dst (a type without this method, or it
+// would recurse) and keeps a copy of data in raw: json.Unmarshal lends an
+// UnmarshalJSON its bytes for the call only. JSON null leaves both alone,
+// as json.Unmarshal does for a struct.
+func decodeKeepingRaw(data []byte, dst any, raw *json.RawMessage) error {
+	if string(data) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		return err
+	}
+	*raw = append(json.RawMessage(nil), data...)
+	return nil
 }
 
 // SignInEvent is one entry of the sign-in log.
@@ -175,8 +229,7 @@ type SignInEvent struct {
 
 // Organization reads the tenant and its domains.
 func (c *Client) Organization(ctx context.Context) (Organization, error) {
-	orgs, err := listAll[models.Organizationable, Organization](ctx, c, "reading the organization", "/organization", nil,
-		models.CreateOrganizationCollectionResponseFromDiscriminatorValue)
+	orgs, err := listJSON[Organization](ctx, c, "reading the organization", "/organization", nil)
 	if err != nil {
 		return Organization{}, err
 	}
@@ -188,28 +241,26 @@ func (c *Client) Organization(ctx context.Context) (Organization, error) {
 
 // SubscribedSKUs reads the tenant's licences.
 func (c *Client) SubscribedSKUs(ctx context.Context) ([]SKU, error) {
-	return listAll[models.SubscribedSkuable, SKU](ctx, c, "reading the licences", "/subscribedSkus", nil,
-		models.CreateSubscribedSkuCollectionResponseFromDiscriminatorValue)
+	return listJSON[SKU](ctx, c, "reading the licences", "/subscribedSkus", nil)
 }
 
 const securityDefaultsPath = "/policies/identitySecurityDefaultsEnforcementPolicy"
 
 // SecurityDefaults reports whether security defaults are on.
 func (c *Client) SecurityDefaults(ctx context.Context) (bool, error) {
-	res, err := c.get(ctx, "reading security defaults", securityDefaultsPath, nil,
-		models.CreateIdentitySecurityDefaultsEnforcementPolicyFromDiscriminatorValue)
-	if err != nil {
+	var p struct {
+		IsEnabled bool `json:"isEnabled"`
+	}
+	if err := c.getJSON(ctx, "reading security defaults", securityDefaultsPath, nil, &p); err != nil {
 		return false, err
 	}
-	return deref(res.(models.IdentitySecurityDefaultsEnforcementPolicyable).GetIsEnabled()), nil
+	return p.IsEnabled, nil
 }
 
-// SetSecurityDefaults turns security defaults on or off.
+// SetSecurityDefaults turns security defaults on or off (isEnabled is sent
+// even when false).
 func (c *Client) SetSecurityDefaults(ctx context.Context, on bool) error {
-	body := models.NewIdentitySecurityDefaultsEnforcementPolicy()
-	body.SetIsEnabled(&on)
-	_, err := c.send(ctx, "changing security defaults", abs.PATCH, securityDefaultsPath, body, nil)
-	return err
+	return c.sendJSON(ctx, "changing security defaults", abs.PATCH, securityDefaultsPath, map[string]any{"isEnabled": on}, nil)
 }
 
 // userProperties are the User fields. Graph returns accountEnabled,
@@ -233,12 +284,11 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 }
 
 func (c *Client) getUser(ctx context.Context, op, path string) (User, error) {
-	res, err := c.get(ctx, op, path, withUserProperties(nil), models.CreateUserFromDiscriminatorValue)
-	if err != nil {
+	var u User
+	if err := c.getJSON(ctx, op, path, withUserProperties(nil), &u); err != nil {
 		return User{}, err
 	}
-	var u User
-	return u, toDomain(res, &u)
+	return u, nil
 }
 
 // User reads a user by object id or UPN.
@@ -261,16 +311,14 @@ func (c *Client) FindUsersByPrefix(ctx context.Context, prefixes ...string) ([]U
 		clauses[i] = "startswith(userPrincipalName," + quoteOData(p) + ")"
 	}
 	q := withUserProperties(url.Values{"$filter": {strings.Join(clauses, " or ")}})
-	return listAll[models.Userable, User](ctx, c, "looking for management accounts", "/users", q,
-		models.CreateUserCollectionResponseFromDiscriminatorValue)
+	return listJSON[User](ctx, c, "looking for management accounts", "/users", q)
 }
 
 // GroupMembers lists the users in a group, directly or through nested
 // groups (transitiveMembers cast to users).
 func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, error) {
-	return listAll[models.Userable, User](ctx, c, "reading the members of group "+groupID,
-		"/groups/"+url.PathEscape(groupID)+"/transitiveMembers/microsoft.graph.user", withUserProperties(nil),
-		models.CreateUserCollectionResponseFromDiscriminatorValue)
+	return listJSON[User](ctx, c, "reading the members of group "+groupID,
+		"/groups/"+url.PathEscape(groupID)+"/transitiveMembers/microsoft.graph.user", withUserProperties(nil))
 }
 
 // UsersByID reads several users in one request (at most 15 ids per $filter
@@ -283,8 +331,7 @@ func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {
 			quoted[i] = quoteOData(id)
 		}
 		q := withUserProperties(url.Values{"$filter": {"id in (" + strings.Join(quoted, ",") + ")"}})
-		users, err := listAll[models.Userable, User](ctx, c, "reading users", "/users", q,
-			models.CreateUserCollectionResponseFromDiscriminatorValue)
+		users, err := listJSON[User](ctx, c, "reading users", "/users", q)
 		if err != nil {
 			return nil, err
 		}
@@ -293,29 +340,28 @@ func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {
 	return out, nil
 }
 
+// passwordProfile is the passwordProfile of a user write: a service account
+// signs in non-interactively, so it is never asked to change the password.
+func passwordProfile(password string) map[string]any {
+	return map[string]any{"password": password, "forceChangePasswordNextSignIn": false}
+}
+
 // CreateUser creates a user whose password never expires and need not be
 // changed at first sign-in (a service account signs in non-interactively).
 // CreatedDateTime is empty in what it returns: Graph's answer to a create
 // leaves it out.
 func (c *Client) CreateUser(ctx context.Context, nu NewUser) (User, error) {
-	body := models.NewUser()
-	body.SetAccountEnabled(&nu.Enabled)
-	body.SetDisplayName(&nu.DisplayName)
-	body.SetMailNickname(&nu.MailNickname)
-	body.SetUserPrincipalName(&nu.UserPrincipalName)
-	policies := "DisablePasswordExpiration"
-	body.SetPasswordPolicies(&policies)
-	pp := models.NewPasswordProfile()
-	no := false
-	pp.SetPassword(&nu.Password)
-	pp.SetForceChangePasswordNextSignIn(&no)
-	body.SetPasswordProfile(pp)
-	res, err := c.send(ctx, "creating user "+nu.UserPrincipalName, abs.POST, "/users", body, models.CreateUserFromDiscriminatorValue)
-	if err != nil {
-		return User{}, err
+	const policies = "DisablePasswordExpiration"
+	body := map[string]any{
+		"accountEnabled":    nu.Enabled,
+		"displayName":       nu.DisplayName,
+		"mailNickname":      nu.MailNickname,
+		"userPrincipalName": nu.UserPrincipalName,
+		"passwordPolicies":  policies,
+		"passwordProfile":   passwordProfile(nu.Password),
 	}
 	var u User
-	if err := toDomain(res, &u); err != nil {
+	if err := c.sendJSON(ctx, "creating user "+nu.UserPrincipalName, abs.POST, "/users", body, &u); err != nil {
 		return User{}, err
 	}
 	// Graph answers a create with the default properties only; the others
@@ -337,25 +383,24 @@ type UserPatch struct {
 
 // UpdateUser patches a user; it retries while a new user replicates.
 func (c *Client) UpdateUser(ctx context.Context, id string, p UserPatch) error {
-	body := models.NewUser()
-	body.SetAccountEnabled(p.AccountEnabled)
-	body.SetDisplayName(p.DisplayName)
+	body := map[string]any{}
+	if p.AccountEnabled != nil {
+		body["accountEnabled"] = *p.AccountEnabled
+	}
+	if p.DisplayName != nil {
+		body["displayName"] = *p.DisplayName
+	}
 	if p.Password != nil {
-		pp := models.NewPasswordProfile()
-		pp.SetPassword(p.Password)
-		no := false
-		pp.SetForceChangePasswordNextSignIn(&no)
-		body.SetPasswordProfile(pp)
+		body["passwordProfile"] = passwordProfile(*p.Password)
 	}
 	return c.replicated(ctx, func() error {
-		_, err := c.send(ctx, "updating user "+id, abs.PATCH, "/users/"+url.PathEscape(id), body, nil)
-		return err
+		return c.sendJSON(ctx, "updating user "+id, abs.PATCH, "/users/"+url.PathEscape(id), body, nil)
 	})
 }
 
 // DeleteUser deletes a user; one already gone counts as deleted.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	_, err := c.send(ctx, "deleting user "+id, abs.DELETE, "/users/"+url.PathEscape(id), nil, nil)
+	err := c.sendJSON(ctx, "deleting user "+id, abs.DELETE, "/users/"+url.PathEscape(id), nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -372,10 +417,10 @@ func (c *Client) RevokeSessions(ctx context.Context, id string) error {
 	return wrapErr("revoking the sessions of "+id, err)
 }
 
-// memberships reads transitiveMemberOf at path and splits groups from roles.
+// memberships reads transitiveMemberOf at path and splits groups from roles
+// (other kinds of object, such as administrative units, are left out).
 func (c *Client) memberships(ctx context.Context, op, path string) (Memberships, error) {
-	objs, err := listAll[models.DirectoryObjectable, DirectoryObject](ctx, c, op, path, nil,
-		models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue)
+	objs, err := listJSON[DirectoryObject](ctx, c, op, path, nil)
 	if err != nil {
 		return Memberships{}, err
 	}
@@ -401,64 +446,52 @@ func (c *Client) UserMemberships(ctx context.Context, id string) (Memberships, e
 	return c.memberships(ctx, "reading the memberships of "+id, "/users/"+url.PathEscape(id)+"/transitiveMemberOf")
 }
 
-// AuthMethods lists a user's registered authentication methods.
+// AuthMethods lists a user's registered authentication methods, whatever
+// their kind (a kind newer than this code keeps its @odata.type).
 func (c *Client) AuthMethods(ctx context.Context, id string) ([]AuthMethod, error) {
-	return listAll[models.AuthenticationMethodable, AuthMethod](ctx, c, "reading the authentication methods of "+id,
-		"/users/"+url.PathEscape(id)+"/authentication/methods", nil,
-		models.CreateAuthenticationMethodCollectionResponseFromDiscriminatorValue)
+	return listJSON[AuthMethod](ctx, c, "reading the authentication methods of "+id,
+		"/users/"+url.PathEscape(id)+"/authentication/methods", nil)
 }
 
 // PerUserMFA reads the legacy per-user MFA state (disabled, enabled or
-// enforced). It is beta-only and absent from the v1.0 SDK, so the request is
-// built by hand and sent through the same adapter.
+// enforced; a newer value comes back as Graph sent it). It is beta-only, so
+// the request goes to the beta root through the same adapter.
 func (c *Client) PerUserMFA(ctx context.Context, id string) (string, error) {
-	op := "reading the per-user MFA state of " + id
-	ri, err := c.request(abs.GET, c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", nil)
-	if err != nil {
-		return "", err
-	}
-	res, err := c.adapter.SendPrimitive(ctx, ri, "[]byte", c.errMapping)
-	if err != nil {
-		return "", wrapErr(op, err)
-	}
 	var body struct {
 		PerUserMfaState string `json:"perUserMfaState"`
 	}
-	if data, ok := res.([]byte); ok {
-		if err := json.Unmarshal(data, &body); err != nil {
-			return "", fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	return body.PerUserMfaState, nil
+	err := c.getJSON(ctx, "reading the per-user MFA state of "+id, c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", nil, &body)
+	return body.PerUserMfaState, err
 }
 
-// SetPerUserMFA changes the legacy per-user MFA state (beta, hand-built).
+// SetPerUserMFA changes the legacy per-user MFA state (beta).
 func (c *Client) SetPerUserMFA(ctx context.Context, id, state string) error {
-	op := "changing the per-user MFA state of " + id
-	ri, err := c.request(abs.PATCH, c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", nil)
-	if err != nil {
-		return err
-	}
-	body, _ := json.Marshal(map[string]string{"perUserMfaState": state})
-	ri.SetStreamContentAndContentType(body, "application/json")
-	return wrapErr(op, c.adapter.SendNoContent(ctx, ri, c.errMapping))
+	return c.sendJSON(ctx, "changing the per-user MFA state of "+id, abs.PATCH,
+		c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", map[string]any{"perUserMfaState": state}, nil)
 }
+
+// openTypeExtension is the @odata.type of an open extension.
+const openTypeExtension = "#microsoft.graph.openTypeExtension"
 
 // Extension reads an open extension of a user; found is false when absent.
+// data holds its properties as Graph sent them (numbers as float64), less
+// the extension's own id and extensionName and the @odata annotations
+// (@odata.type, @odata.context, @odata.id).
 func (c *Client) Extension(ctx context.Context, userID, name string) (data map[string]any, found bool, err error) {
-	res, err := c.get(ctx, "reading the "+name+" extension", "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil,
-		models.CreateExtensionFromDiscriminatorValue)
+	err = c.getJSON(ctx, "reading the "+name+" extension", "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil, &data)
 	if IsNotFound(err) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	if err := toDomain(res, &data); err != nil {
-		return nil, false, err
+	if data == nil {
+		data = map[string]any{}
 	}
-	for _, k := range []string{"@odata.type", "id", "extensionName"} {
-		delete(data, k)
+	for k := range data {
+		if k == "id" || k == "extensionName" || strings.HasPrefix(k, "@odata.") {
+			delete(data, k)
+		}
 	}
 	return data, true, nil
 }
@@ -468,23 +501,24 @@ func (c *Client) Extension(ctx context.Context, userID, name string) (data map[s
 // value (Graph merges an open extension PATCH). Values must be strings,
 // numbers or booleans.
 func (c *Client) SetExtension(ctx context.Context, userID, name string, props map[string]any) error {
-	ext := models.NewOpenTypeExtension()
-	ext.SetExtensionName(&name)
-	ext.SetAdditionalData(props)
+	ext := make(map[string]any, len(props)+2)
+	for k, v := range props {
+		ext[k] = v
+	}
+	ext["@odata.type"], ext["extensionName"] = openTypeExtension, name
 	path := "/users/" + url.PathEscape(userID) + "/extensions"
 	return c.replicated(ctx, func() error {
-		_, err := c.send(ctx, "recording the "+name+" extension", abs.POST, path, ext, models.CreateExtensionFromDiscriminatorValue)
+		err := c.sendJSON(ctx, "recording the "+name+" extension", abs.POST, path, ext, nil)
 		if err == nil || statusOf(err) != 409 {
 			return err
 		}
-		_, err = c.send(ctx, "updating the "+name+" extension", abs.PATCH, path+"/"+url.PathEscape(name), ext, nil)
-		return err
+		return c.sendJSON(ctx, "updating the "+name+" extension", abs.PATCH, path+"/"+url.PathEscape(name), ext, nil)
 	})
 }
 
 // DeleteExtension removes a user's open extension; absent counts as done.
 func (c *Client) DeleteExtension(ctx context.Context, userID, name string) error {
-	_, err := c.send(ctx, "deleting the "+name+" extension", abs.DELETE, "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil, nil)
+	err := c.sendJSON(ctx, "deleting the "+name+" extension", abs.DELETE, "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -493,66 +527,58 @@ func (c *Client) DeleteExtension(ctx context.Context, userID, name string) error
 
 // RoleDefinitions lists the directory roles.
 func (c *Client) RoleDefinitions(ctx context.Context) ([]RoleDefinition, error) {
-	return listAll[models.UnifiedRoleDefinitionable, RoleDefinition](ctx, c, "reading the directory roles",
-		"/roleManagement/directory/roleDefinitions", nil, models.CreateUnifiedRoleDefinitionCollectionResponseFromDiscriminatorValue)
+	return listJSON[RoleDefinition](ctx, c, "reading the directory roles", "/roleManagement/directory/roleDefinitions", nil)
 }
+
+const roleAssignmentsPath = "/roleManagement/directory/roleAssignments"
 
 // RoleAssignments lists the role assignments of one principal.
 func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error) {
 	q := url.Values{"$filter": {"principalId eq " + quoteOData(principalID)}}
-	return listAll[models.UnifiedRoleAssignmentable, RoleAssignment](ctx, c, "reading the role assignments of "+principalID,
-		"/roleManagement/directory/roleAssignments", q, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue)
+	return listJSON[RoleAssignment](ctx, c, "reading the role assignments of "+principalID, roleAssignmentsPath, q)
 }
 
 // AssignRole assigns a directory role (by template id) at tenant scope. It
 // retries while a just-created principal replicates.
 func (c *Client) AssignRole(ctx context.Context, principalID, roleTemplateID string) (RoleAssignment, error) {
-	body := models.NewUnifiedRoleAssignment()
-	scope := "/"
-	body.SetPrincipalId(&principalID)
-	body.SetRoleDefinitionId(&roleTemplateID)
-	body.SetDirectoryScopeId(&scope)
+	body := map[string]any{
+		"@odata.type":      "#microsoft.graph.unifiedRoleAssignment",
+		"principalId":      principalID,
+		"roleDefinitionId": roleTemplateID,
+		"directoryScopeId": "/",
+	}
 	var ra RoleAssignment
 	err := c.replicated(ctx, func() error {
-		res, err := c.send(ctx, "assigning role "+roleTemplateID, abs.POST, "/roleManagement/directory/roleAssignments", body,
-			models.CreateUnifiedRoleAssignmentFromDiscriminatorValue)
-		if err != nil {
-			return err
-		}
-		return toDomain(res, &ra)
+		return c.sendJSON(ctx, "assigning role "+roleTemplateID, abs.POST, roleAssignmentsPath, body, &ra)
 	})
 	return ra, err
 }
 
 // RemoveRoleAssignment deletes a role assignment; absent counts as done.
 func (c *Client) RemoveRoleAssignment(ctx context.Context, id string) error {
-	_, err := c.send(ctx, "removing role assignment "+id, abs.DELETE, "/roleManagement/directory/roleAssignments/"+url.PathEscape(id), nil, nil)
+	err := c.sendJSON(ctx, "removing role assignment "+id, abs.DELETE, roleAssignmentsPath+"/"+url.PathEscape(id), nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// SignIns reads the newest sign-in log entries of one user.
+// SignIns reads the newest sign-in log entries of one user (one page of at
+// most top entries).
 func (c *Client) SignIns(ctx context.Context, userID string, top int) ([]SignInEvent, error) {
+	const op = "reading the sign-in log"
 	q := url.Values{"$filter": {"userId eq " + quoteOData(userID)}, "$top": {fmt.Sprint(top)}}
 	ri, err := c.request(abs.GET, "/auditLogs/signIns", q)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	// Report-only CA results are only listed with this preference.
 	ri.Headers.TryAdd("Prefer", "include-unknown-enum-members")
-	res, err := c.adapter.Send(ctx, ri, models.CreateSignInCollectionResponseFromDiscriminatorValue, c.errMapping)
-	if err != nil {
-		return nil, wrapErr("reading the sign-in log", err)
+	var page struct {
+		Value []SignInEvent `json:"value"`
 	}
-	var out []SignInEvent
-	for _, it := range res.(models.SignInCollectionResponseable).GetValue() {
-		var e SignInEvent
-		if err := toDomain(it, &e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if err := c.exchangeJSON(ctx, op, ri, &page); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return page.Value, nil
 }
