@@ -117,9 +117,7 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 	code := string(raw)
 	dc := &deviceCode{userCode: code, clientID: r.PostForm.Get("client_id"), expires: time.Now().Add(deviceCodeLifetime)}
 	device := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	s.mu.Lock()
-	s.deviceCodes[device] = dc
-	s.mu.Unlock()
+	s.locked(func() { s.deviceCodes[device] = dc })
 	verify := s.BaseURL() + "/devicelogin"
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user_code":        code,
@@ -181,9 +179,9 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	case "password":
 		s.passwordGrant(w, r, f.Get("username"), f.Get("password"), clientID)
 	case "refresh_token":
-		s.mu.Lock()
-		c, ok := s.refresh[f.Get("refresh_token")]
-		s.mu.Unlock()
+		var c tokenClaims
+		var ok bool
+		s.locked(func() { c, ok = s.refresh[f.Get("refresh_token")] })
 		if !ok {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
 			return
@@ -205,10 +203,13 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device, clientID string) {
-	s.mu.Lock()
-	dc, ok := s.deviceCodes[device]
-	operator := s.st.userByIDOrUPN(s.st.Operator)
-	s.mu.Unlock()
+	var dc *deviceCode
+	var ok bool
+	var operator *user
+	s.locked(func() {
+		dc, ok = s.deviceCodes[device]
+		operator = s.st.userByIDOrUPN(s.st.Operator)
+	})
 	switch {
 	case !ok:
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 70000, "The provided value for the 'device_code' is not valid.")
@@ -223,9 +224,7 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device,
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in this directory.")
 		return
 	}
-	s.mu.Lock()
-	delete(s.deviceCodes, device)
-	s.mu.Unlock()
+	s.locked(func() { delete(s.deviceCodes, device) })
 	// The person approved interactively, so MFA was done in the browser; a
 	// policy that blocks (device code flow, country, ...) still stops it.
 	if res := s.signInCheck(r, operator, "deviceCodeFlow", "browser"); res.Verdict == ca.VerdictBlock {
@@ -239,14 +238,15 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device,
 // uses: it is refused with the AADSTS code a real tenant gives when CA,
 // security defaults or per-user MFA demand MFA or block.
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username, password, clientID string) {
-	s.mu.Lock()
-	u := s.st.userByIDOrUPN(username)
-	var privileged bool
-	if u != nil {
-		privileged = len(s.st.roleTemplates(u.ID)) > 0
-	}
-	secDefaults := s.st.SecurityDefaults
-	s.mu.Unlock()
+	var u *user
+	var privileged, secDefaults bool
+	s.locked(func() {
+		u = s.st.userByIDOrUPN(username)
+		if u != nil {
+			privileged = len(s.st.roleTemplates(u.ID)) > 0
+		}
+		secDefaults = s.st.SecurityDefaults
+	})
 	switch {
 	case u == nil || u.Password == "" || !hmac.Equal([]byte(u.Password), []byte(password)):
 		s.recordSignIn(r, u, username, 50126, "Invalid username or password.")
@@ -338,9 +338,7 @@ func (s *Server) userClaims(u *user) tokenClaims {
 // id_token, client_info and a refresh token.
 func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string) {
 	now := time.Now()
-	s.mu.Lock()
-	tid := s.st.TenantID
-	s.mu.Unlock()
+	tid := s.TenantID()
 	c.Aud, c.Tid, c.Iss = s.BaseURL(), tid, "https://sts.windows.net/"+tid+"/"
 	c.AppID, c.Iat, c.Exp = clientID, now.Unix(), now.Add(time.Hour).Unix()
 	resp := map[string]any{
@@ -352,9 +350,7 @@ func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string) {
 	}
 	if c.IdTyp == "user" {
 		rt := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-		s.mu.Lock()
-		s.refresh[rt] = c
-		s.mu.Unlock()
+		s.locked(func() { s.refresh[rt] = c })
 		resp["refresh_token"] = rt
 		resp["id_token"] = s.sign(map[string]any{
 			"aud": clientID, "iss": s.BaseURL() + "/" + tid + "/v2.0", "tid": tid, "oid": c.Oid,
@@ -406,9 +402,8 @@ func (s *Server) authenticate(r *http.Request) (*caller, *graphError) {
 	if c.IdTyp == "app" {
 		return &caller{App: true, AppRoles: c.Roles}, nil
 	}
-	s.mu.Lock()
-	u := s.st.userByIDOrUPN(c.Oid)
-	s.mu.Unlock()
+	var u *user
+	s.locked(func() { u = s.st.userByIDOrUPN(c.Oid) })
 	if u == nil || !u.AccountEnabled {
 		return nil, unauth("The user or administrator has not consented or the account is disabled.")
 	}

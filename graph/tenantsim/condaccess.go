@@ -22,12 +22,14 @@ const (
 )
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	items := make([]any, len(s.st.Policies))
-	for i, p := range s.st.Policies {
-		items[i] = p
-	}
-	s.mu.Unlock()
+	var items []any
+	s.locked(func() {
+		items = make([]any, len(s.st.Policies))
+		for i, p := range s.st.Policies {
+			cp := *p // a PATCH replaces the policy while the page is written
+			items[i] = &cp
+		}
+	})
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
@@ -173,13 +175,14 @@ func patched(current any, r *http.Request) ([]byte, *graphError) {
 }
 
 func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	cur, gerr := s.findPolicy(r.PathValue("id"))
+	var cur *ca.Policy
+	var gerr *graphError
 	var snapshot ca.Policy
-	if gerr == nil {
-		snapshot = *cur
-	}
-	s.mu.Unlock()
+	s.locked(func() {
+		if cur, gerr = s.findPolicy(r.PathValue("id")); gerr == nil {
+			snapshot = *cur
+		}
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -221,12 +224,13 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request, _ *caller)
 }
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	items := make([]any, len(s.st.NamedLocations))
-	for i, l := range s.st.NamedLocations {
-		items[i] = locationJSON(l)
-	}
-	s.mu.Unlock()
+	var items []any
+	s.locked(func() {
+		items = make([]any, len(s.st.NamedLocations))
+		for i, l := range s.st.NamedLocations {
+			items[i] = locationJSON(l)
+		}
+	})
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
@@ -312,13 +316,14 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request, _ *calle
 }
 
 func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	cur, gerr := s.findLocation(r.PathValue("id"))
+	var cur *ca.NamedLocation
+	var gerr *graphError
 	var snapshot ca.NamedLocation
-	if gerr == nil {
-		snapshot = *cur
-	}
-	s.mu.Unlock()
+	s.locked(func() {
+		if cur, gerr = s.findLocation(r.PathValue("id")); gerr == nil {
+			snapshot = *cur
+		}
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -490,11 +495,13 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 		return errBadRequest("BadRequest", "Unknown signInContext type '%s'.", b.SignInContext.ODataType)
 	}
 
-	s.mu.Lock()
-	u, gerr := s.lookupUser(b.SignInIdentity.UserID)
 	var policies []ca.Policy
 	var locations []ca.NamedLocation
-	if gerr == nil {
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(b.SignInIdentity.UserID); gerr != nil {
+			return
+		}
 		in.Subject = s.st.subject(u)
 		for _, p := range s.st.Policies {
 			// Graph's What If evaluates enabled and report-only policies only.
@@ -505,8 +512,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 		for _, l := range s.st.NamedLocations {
 			locations = append(locations, *l)
 		}
-	}
-	s.mu.Unlock()
+	})
 	if gerr != nil {
 		return errBadRequest("BadRequest", "The user '%s' in signInIdentity does not exist.", b.SignInIdentity.UserID)
 	}

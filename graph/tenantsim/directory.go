@@ -33,23 +33,23 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, _ *call
 }
 
 func (s *Server) listDomains(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	items := make([]any, len(s.st.Domains))
-	for i, d := range s.st.Domains {
-		items[i] = map[string]any{"id": d.ID, "isInitial": d.IsInitial, "isDefault": d.IsDefault, "isVerified": d.IsVerified, "authenticationType": "Managed"}
-	}
-	s.mu.Unlock()
+	var items []any
+	s.locked(func() {
+		for _, d := range s.st.Domains {
+			items = append(items, map[string]any{"id": d.ID, "isInitial": d.IsInitial, "isDefault": d.IsDefault, "isVerified": d.IsVerified, "authenticationType": "Managed"})
+		}
+	})
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
 
 func (s *Server) listSkus(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	items := make([]any, len(s.st.SubscribedSkus))
-	for i, sku := range s.st.SubscribedSkus {
-		items[i] = sku
-	}
-	s.mu.Unlock()
+	var items []any
+	s.locked(func() {
+		for _, sku := range s.st.SubscribedSkus {
+			items = append(items, sku)
+		}
+	})
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
@@ -63,9 +63,8 @@ func (s *Server) securityDefaultsBody() map[string]any {
 }
 
 func (s *Server) getSecurityDefaults(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	body := s.securityDefaultsBody()
-	s.mu.Unlock()
+	var body map[string]any
+	s.locked(func() { body = s.securityDefaultsBody() })
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }
@@ -169,17 +168,22 @@ func (s *Server) lookupUser(key string) (*user, *graphError) {
 	return u, nil
 }
 
+// userBodyOf is the user as a GET answers it.
+func (s *Server) userBodyOf(r *http.Request, key string) (body map[string]any, gerr *graphError) {
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(key); gerr == nil {
+			body, gerr = userJSON(r, u)
+		}
+	})
+	return body, gerr
+}
+
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request, c *caller) *graphError {
 	if c.App {
 		return errBadRequest("BadRequest", "/me request is only valid with delegated authentication flow.")
 	}
-	s.mu.Lock()
-	u, gerr := s.lookupUser(c.UserID)
-	var body map[string]any
-	if gerr == nil {
-		body, gerr = userJSON(r, u)
-	}
-	s.mu.Unlock()
+	body, gerr := s.userBodyOf(r, c.UserID)
 	if gerr != nil {
 		return gerr
 	}
@@ -201,10 +205,13 @@ func (s *Server) userMemberships(w http.ResponseWriter, r *http.Request, _ *call
 // memberships answers transitiveMemberOf: groups (nested ones too) and the
 // directory roles assigned at tenant scope, as Graph's directoryRole objects.
 func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(key)
 	var items []any
-	if gerr == nil {
+	var gerr *graphError
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(key); gerr != nil {
+			return
+		}
 		for _, gid := range s.st.transitiveGroups(u.ID) {
 			for _, g := range s.st.Groups {
 				if g.ID == gid {
@@ -215,8 +222,7 @@ func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string)
 		for _, rt := range s.st.roleTemplates(u.ID) {
 			items = append(items, map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "dr-" + rt, "displayName": s.roleName(rt), "roleTemplateId": rt})
 		}
-	}
-	s.mu.Unlock()
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -228,23 +234,24 @@ func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string)
 // group or in a group nested in it.
 func (s *Server) groupUsers(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
 	id := r.PathValue("id")
-	s.mu.Lock()
 	var items []any
-	found := slices.ContainsFunc(s.st.Groups, func(g *group) bool { return g.ID == id })
+	var found bool
 	var gerr *graphError
-	if found {
+	s.locked(func() {
+		if found = slices.ContainsFunc(s.st.Groups, func(g *group) bool { return g.ID == id }); !found {
+			return
+		}
 		for _, u := range s.st.Users {
 			if !s.visible(u.ID) || !slices.Contains(s.st.transitiveGroups(u.ID), id) {
 				continue
 			}
 			var shown map[string]any
 			if shown, gerr = userJSON(r, u); gerr != nil {
-				break
+				return
 			}
 			items = append(items, shown)
 		}
-	}
-	s.mu.Unlock()
+	})
 	switch {
 	case !found:
 		return errNotFound("group", id)
@@ -269,43 +276,40 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *caller) *g
 	if gerr != nil {
 		return gerr
 	}
-	s.mu.Lock()
 	var items []any
-	for _, u := range s.st.Users {
-		if !s.visible(u.ID) {
-			continue
+	s.locked(func() {
+		for _, u := range s.st.Users {
+			if !s.visible(u.ID) {
+				continue
+			}
+			g := u.graphUser()
+			var ok bool
+			ok, gerr = f.match(func(prop string) (string, bool) {
+				v, present := g[prop]
+				str, _ := v.(string)
+				return str, present
+			})
+			var shown map[string]any
+			if gerr == nil && ok {
+				shown, gerr = userJSON(r, u)
+			}
+			if gerr != nil {
+				return
+			}
+			if ok {
+				items = append(items, shown)
+			}
 		}
-		g := u.graphUser()
-		ok, gerr := f.match(func(prop string) (string, bool) {
-			v, present := g[prop]
-			str, _ := v.(string)
-			return str, present
-		})
-		var shown map[string]any
-		if gerr == nil && ok {
-			shown, gerr = userJSON(r, u)
-		}
-		if gerr != nil {
-			s.mu.Unlock()
-			return gerr
-		}
-		if ok {
-			items = append(items, shown)
-		}
+	})
+	if gerr != nil {
+		return gerr
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(r.PathValue("id"))
-	var body map[string]any
-	if gerr == nil {
-		body, gerr = userJSON(r, u)
-	}
-	s.mu.Unlock()
+	body, gerr := s.userBodyOf(r, r.PathValue("id"))
 	if gerr != nil {
 		return gerr
 	}
@@ -506,15 +510,17 @@ var methodTypes = map[string]string{
 }
 
 func (s *Server) listMethods(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(r.PathValue("id"))
 	var items []any
-	if gerr == nil {
+	var gerr *graphError
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(r.PathValue("id")); gerr != nil {
+			return
+		}
 		for i, m := range u.Methods {
 			items = append(items, map[string]any{"@odata.type": methodTypes[m], "id": u.ID[:8] + "-m" + string(rune('0'+i))})
 		}
-	}
-	s.mu.Unlock()
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -523,13 +529,14 @@ func (s *Server) listMethods(w http.ResponseWriter, r *http.Request, _ *caller) 
 }
 
 func (s *Server) getRequirements(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(r.PathValue("id"))
 	var state string
-	if gerr == nil {
-		state = u.PerUserMFAState
-	}
-	s.mu.Unlock()
+	var gerr *graphError
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(r.PathValue("id")); gerr == nil {
+			state = u.PerUserMFAState
+		}
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -580,20 +587,22 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request, _ *
 	if gerr != nil {
 		return gerr
 	}
-	s.mu.Lock()
 	var items []any
-	for _, ra := range s.st.RoleAssignments {
-		g := ra.graph()
-		ok, gerr := f.match(func(prop string) (string, bool) { v, present := g[prop].(string); return v, present })
-		if gerr != nil {
-			s.mu.Unlock()
-			return gerr
+	s.locked(func() {
+		for _, ra := range s.st.RoleAssignments {
+			g := ra.graph()
+			var ok bool
+			if ok, gerr = f.match(func(prop string) (string, bool) { v, present := g[prop].(string); return v, present }); gerr != nil {
+				return
+			}
+			if ok && s.visible(ra.ID) {
+				items = append(items, g)
+			}
 		}
-		if ok && s.visible(ra.ID) {
-			items = append(items, g)
-		}
+	})
+	if gerr != nil {
+		return gerr
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }
@@ -658,19 +667,21 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, _ *caller) 
 	if gerr != nil {
 		return gerr
 	}
-	s.mu.Lock()
 	var items []any
-	for _, e := range s.st.SignIns {
-		ok, gerr := f.match(func(prop string) (string, bool) { v, present := e[prop]; str, _ := v.(string); return str, present })
-		if gerr != nil {
-			s.mu.Unlock()
-			return gerr
+	s.locked(func() {
+		for _, e := range s.st.SignIns {
+			var ok bool
+			if ok, gerr = f.match(func(prop string) (string, bool) { v, present := e[prop]; str, _ := v.(string); return str, present }); gerr != nil {
+				return
+			}
+			if ok {
+				items = append(items, e)
+			}
 		}
-		if ok {
-			items = append(items, e)
-		}
+	})
+	if gerr != nil {
+		return gerr
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
 }

@@ -12,15 +12,17 @@ import (
 const openTypeExtension = "#microsoft.graph.openTypeExtension"
 
 func (s *Server) listExtensions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(r.PathValue("id"))
 	var items []any
-	if gerr == nil {
-		for _, e := range u.Extensions {
-			items = append(items, e)
+	var gerr *graphError
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(r.PathValue("id")); gerr != nil {
+			return
 		}
-	}
-	s.mu.Unlock()
+		for _, e := range u.Extensions {
+			items = append(items, maps.Clone(e)) // a PATCH changes it in place
+		}
+	})
 	if gerr != nil {
 		return gerr
 	}
@@ -77,17 +79,19 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request, _ *call
 }
 
 func (s *Server) getExtension(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	s.mu.Lock()
-	u, gerr := s.lookupUser(r.PathValue("id"))
 	var e map[string]any
-	if gerr == nil {
+	var gerr *graphError
+	s.locked(func() {
+		var u *user
+		if u, gerr = s.lookupUser(r.PathValue("id")); gerr != nil {
+			return
+		}
 		if e = findExtension(u, r.PathValue("name")); e == nil {
 			gerr = errNotFound("extension", r.PathValue("name"))
 		} else {
 			e = maps.Clone(e)
 		}
-	}
-	s.mu.Unlock()
+	})
 	if gerr != nil {
 		return gerr
 	}

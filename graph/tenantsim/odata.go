@@ -127,9 +127,8 @@ func decodeInto(data []byte, v any, typeName string) *graphError {
 // page slices a collection and builds @odata.nextLink with a skip token, so
 // that callers must follow links exactly as with Graph.
 func (s *Server) page(r *http.Request, items []any) map[string]any {
-	s.mu.Lock()
-	size := s.opts.PageSize
-	s.mu.Unlock()
+	var size int
+	s.locked(func() { size = s.opts.PageSize })
 	q := r.URL.Query()
 	if t, err := strconv.Atoi(q.Get("$top")); err == nil && t > 0 && t < size {
 		size = t

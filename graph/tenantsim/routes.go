@@ -141,9 +141,8 @@ func graphErrors(mux *http.ServeMux) http.Handler {
 func (s *Server) frontDoor(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.mu.Lock()
-		latency := s.latency
-		s.mu.Unlock()
+		var latency time.Duration
+		s.locked(func() { latency = s.latency })
 		if latency > 0 {
 			time.Sleep(latency)
 		}
@@ -156,10 +155,10 @@ func (s *Server) frontDoor(next http.Handler) http.Handler {
 		w.Header().Set("client-request-id", crid)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			s.mu.Lock()
-			s.log = append(s.log, RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status,
-				RequestID: rid, ContentEncoding: r.Header.Get("Content-Encoding"), Start: start, End: time.Now()})
-			s.mu.Unlock()
+			s.locked(func() {
+				s.log = append(s.log, RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status,
+					RequestID: rid, ContentEncoding: r.Header.Get("Content-Encoding"), Start: start, End: time.Now()})
+			})
 		}()
 		// Deferred after the log, so that it runs first and the log holds
 		// the status it sends.
@@ -274,9 +273,8 @@ func (s *Server) authorize(c *caller, perms, roles []string) *graphError {
 	if c.App || roles == nil {
 		return nil
 	}
-	s.mu.Lock()
-	held := s.st.roleTemplates(c.UserID)
-	s.mu.Unlock()
+	var held []string
+	s.locked(func() { held = s.st.roleTemplates(c.UserID) })
 	if !slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(held, r) }) {
 		return errDenied()
 	}

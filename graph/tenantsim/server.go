@@ -172,11 +172,13 @@ func (s *Server) Close() error {
 	// Shutdown waits five seconds for a connection that has not sent a
 	// request yet (HTTP clients open spare ones when requests run
 	// concurrently); there is nothing on it to finish.
-	s.connMu.Lock()
-	for c := range s.fresh {
-		c.Close()
-	}
-	s.connMu.Unlock()
+	func() {
+		s.connMu.Lock()
+		defer s.connMu.Unlock()
+		for c := range s.fresh {
+			c.Close()
+		}
+	}()
 	return <-done
 }
 
@@ -417,4 +419,12 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 		return tls.Certificate{}, nil, errors.Join(errors.New("pairing certificate and key"), err)
 	}
 	return cert, certPEM, nil
+}
+
+// locked runs f holding s.mu, and releases it even if f panics (a handler
+// bug must never leave every later request waiting on the lock).
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }

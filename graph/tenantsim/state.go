@@ -126,17 +126,17 @@ func loadState(path, scenarioName string) (*state, error) {
 		data, err := os.ReadFile(path)
 		switch {
 		case err == nil:
-			var st state
-			if err := json.Unmarshal(data, &st); err != nil {
+			st, err := decodeState(data)
+			if err != nil {
 				return nil, fmt.Errorf("reading the demo state %s: %w (delete it to start afresh)", path, err)
 			}
-			return &st, nil
+			return st, nil
 		case !os.IsNotExist(err):
 			return nil, fmt.Errorf("reading the demo state: %w", err)
 		}
 	}
-	var st state
-	if err := json.Unmarshal(assets.DemoTenant, &st); err != nil {
+	st, err := decodeState(assets.DemoTenant)
+	if err != nil {
 		return nil, fmt.Errorf("reading the embedded demo tenant: %w", err)
 	}
 	if scenarioName == "" {
@@ -156,7 +156,10 @@ func loadState(path, scenarioName string) (*state, error) {
 		return nil, fmt.Errorf("unknown demo scenario %q (known: %s)", scenarioName, strings.Join(names, ", "))
 	}
 	st.apply(sc)
-	return &st, nil
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("the demo scenario %q: %w", scenarioName, err)
+	}
+	return st, nil
 }
 
 func (st *state) apply(sc scenario) {

@@ -1,0 +1,222 @@
+package tenantsim_test
+
+import (
+	"context"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mgmtsession/assets"
+	"mgmtsession/graph/tenantsim"
+)
+
+// demoState is the embedded demo tenant as generic JSON, for tests that
+// write a broken state file.
+func demoState(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(assets.DemoTenant, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func list(m map[string]any, key string) []any { return m[key].([]any) }
+func obj(v any) map[string]any             { return v.(map[string]any) }
+
+// A state file with a null entry made the token handler panic while it held
+// the server lock, and every later request hung. The file is checked on
+// load, and the error names the JSON path of what is wrong.
+func TestStateFileIsValidatedOnLoad(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(m map[string]any)
+		raw  string // used instead of the edited demo tenant when set
+		want string // part of the error
+	}{
+		{name: "null user", edit: func(m map[string]any) { list(m, "users")[2] = nil }, want: "users[2]"},
+		{name: "null group", edit: func(m map[string]any) { list(m, "groups")[1] = nil }, want: "groups[1]"},
+		{name: "null policy", edit: func(m map[string]any) { list(m, "policies")[0] = nil }, want: "policies[0]"},
+		{name: "null named location", edit: func(m map[string]any) { list(m, "namedLocations")[1] = nil }, want: "namedLocations[1]"},
+		{name: "null role assignment", edit: func(m map[string]any) { list(m, "roleAssignments")[3] = nil }, want: "roleAssignments[3]"},
+		{name: "null domain", edit: func(m map[string]any) { list(m, "domains")[0] = nil }, want: "domains[0]"},
+		{name: "null sku", edit: func(m map[string]any) { list(m, "subscribedSkus")[0] = nil }, want: "subscribedSkus[0]"},
+		{name: "null group member", edit: func(m map[string]any) { obj(list(m, "groups")[0])["members"] = []any{nil} }, want: "groups[0].members[0]"},
+		{name: "null extension", edit: func(m map[string]any) { obj(list(m, "users")[1])["extensions"] = []any{nil} }, want: "users[1].extensions[0]"},
+		{name: "extension without a name", edit: func(m map[string]any) {
+			obj(list(m, "users")[1])["extensions"] = []any{map[string]any{"id": "x"}}
+		}, want: "users[1].extensions[0].extensionName"},
+		{name: "null sign-in", edit: func(m map[string]any) { m["signIns"] = []any{nil} }, want: "signIns[0]"},
+		{name: "user without an id", edit: func(m map[string]any) { delete(obj(list(m, "users")[4]), "id") }, want: "users[4].id"},
+		{name: "user without a UPN", edit: func(m map[string]any) { obj(list(m, "users")[4])["userPrincipalName"] = "" }, want: "users[4].userPrincipalName"},
+		{name: "two users with one id", edit: func(m map[string]any) {
+			obj(list(m, "users")[3])["id"] = obj(list(m, "users")[0])["id"]
+		}, want: "users[3].id"},
+		{name: "unknown method", edit: func(m map[string]any) { obj(list(m, "users")[0])["methods"] = []any{"password", "carrierPigeon"} }, want: "users[0].methods[1]"},
+		{name: "unknown per-user MFA state", edit: func(m map[string]any) { obj(list(m, "users")[0])["perUserMfaState"] = "on" }, want: "users[0].perUserMfaState"},
+		{name: "role assignment without a principal", edit: func(m map[string]any) { delete(obj(list(m, "roleAssignments")[0]), "principalId") }, want: "roleAssignments[0].principalId"},
+		{name: "invalid policy", edit: func(m map[string]any) { obj(list(m, "policies")[2])["state"] = "on" }, want: "policies[2].state"},
+		{name: "invalid named location", edit: func(m map[string]any) { obj(list(m, "namedLocations")[0])["ipRanges"] = []any{} }, want: "namedLocations[0].ipRanges"},
+		{name: "no tenant id", edit: func(m map[string]any) { delete(m, "tenantId") }, want: "tenantId"},
+		{name: "wrong type", edit: func(m map[string]any) { obj(list(m, "users")[0])["accountEnabled"] = "yes" }, want: "users[0].accountEnabled"},
+		{name: "not JSON", raw: "{\n  \"tenantId\": \"x\",\n  \"users\": [,]\n}", want: "line 3"},
+		{name: "null", raw: "null", want: "not a JSON object"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := []byte(c.raw)
+			if c.raw == "" {
+				m := demoState(t)
+				c.edit(m)
+				var err error
+				if data, err = json.Marshal(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := tenantsim.New(tenantsim.Options{StatePath: path})
+			if err == nil {
+				srv.Close()
+				t.Fatalf("a state file with a %s was accepted", c.name)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name %q and the file", err, c.want)
+			}
+		})
+	}
+	// The demo tenant itself, written out, loads.
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, assets.DemoTenant, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tenantsim.New(tenantsim.Options{StatePath: path})
+	if err != nil {
+		t.Fatalf("the demo tenant as a state file: %v", err)
+	}
+	srv.Close()
+}
+
+// A handler that panics must not leave the server lock held: the panic
+// becomes a 500 and the next request is answered.
+func TestPanicDoesNotHoldTheLock(t *testing.T) {
+	s := newSim(t, "")
+	s.srv.InjectNilUserForTest()
+	done := make(chan *answer, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.GraphURL()+"/users", nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := s.hc.Do(req)
+		if err != nil {
+			done <- nil
+			return
+		}
+		resp.Body.Close()
+		req, _ = http.NewRequestWithContext(ctx, "GET", s.srv.GraphURL()+"/organization", nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp2, err := s.hc.Do(req)
+		if err != nil {
+			done <- nil
+			return
+		}
+		resp2.Body.Close()
+		done <- &answer{Status: resp.StatusCode*1000 + resp2.StatusCode}
+	}()
+	select {
+	case a := <-done:
+		if a == nil || a.Status != 500*1000+200 {
+			t.Fatalf("after a handler panic: %v, want 500 then 200", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server hangs after a handler panic")
+	}
+}
+
+// Every lock in the package is released by a defer placed right after it,
+// so that no panic can leave it held.
+func TestEveryLockIsReleasedByDefer(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var stmts []ast.Stmt
+			switch b := n.(type) {
+			case *ast.BlockStmt:
+				stmts = b.List
+			case *ast.CaseClause:
+				stmts = b.Body
+			case *ast.CommClause:
+				stmts = b.Body
+			default:
+				return true
+			}
+			for i, st := range stmts {
+				recv, ok := lockCall(st, "Lock")
+				if !ok {
+					continue
+				}
+				checked++
+				var next ast.Stmt
+				if i+1 < len(stmts) {
+					next = stmts[i+1]
+				}
+				d, ok := next.(*ast.DeferStmt)
+				if !ok || exprString(d.Call.Fun) != recv+".Unlock" {
+					t.Errorf("%s: %s.Lock() is not followed by defer %s.Unlock()", fset.Position(st.Pos()), recv, recv)
+				}
+			}
+			return true
+		})
+	}
+	if checked == 0 {
+		t.Fatal("no Lock call found: the check reads nothing")
+	}
+}
+
+func lockCall(st ast.Stmt, method string) (recv string, ok bool) {
+	es, ok := st.(*ast.ExprStmt)
+	if !ok {
+		return "", false
+	}
+	call, ok := es.X.(*ast.CallExpr)
+	if !ok {
+		return "", false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != method {
+		return "", false
+	}
+	return exprString(sel.X), true
+}
+
+func exprString(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return exprString(x.X) + "." + x.Sel.Name
+	}
+	return "?"
+}
