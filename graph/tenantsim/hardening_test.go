@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func demoState(t *testing.T) map[string]any {
 }
 
 func list(m map[string]any, key string) []any { return m[key].([]any) }
-func obj(v any) map[string]any             { return v.(map[string]any) }
+func obj(v any) map[string]any                { return v.(map[string]any) }
 
 // A state file with a null entry made the token handler panic while it held
 // the server lock, and every later request hung. The file is checked on
@@ -219,4 +220,52 @@ func exprString(e ast.Expr) string {
 		return exprString(x.X) + "." + x.Sel.Name
 	}
 	return "?"
+}
+
+// The simulated tenant hands out tokens to anyone who asks, so it serves
+// only on loopback: a name is resolved and every address it stands for must
+// be a loopback one, and the server binds the address, not the name.
+func TestListensOnlyOnLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0"} {
+		if srv, err := tenantsim.New(tenantsim.Options{Listen: addr}); err == nil {
+			srv.Close()
+			t.Errorf("New(Listen %q) served", addr)
+		} else if !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("New(Listen %q): %v, want an error saying it serves only on loopback", addr, err)
+		}
+	}
+
+	// localhost as the hosts file normally has it: bound by address.
+	restore := tenantsim.SetResolverForTest(func(host string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}, nil
+	})
+	srv, err := tenantsim.New(tenantsim.Options{Listen: "localhost:0"})
+	restore()
+	if err != nil {
+		t.Fatalf("localhost: %v", err)
+	}
+	host := strings.TrimPrefix(srv.BaseURL(), "https://")
+	srv.Close()
+	if ap, err := netip.ParseAddrPort(host); err != nil || !ap.Addr().IsLoopback() {
+		t.Errorf("localhost was served at %s, want a loopback address", host)
+	}
+
+	// A hosts file mapping localhost to every interface is refused.
+	for _, bad := range [][]string{{"0.0.0.0"}, {"127.0.0.1", "192.0.2.7"}, {"::"}} {
+		restore := tenantsim.SetResolverForTest(func(host string) ([]netip.Addr, error) {
+			var out []netip.Addr
+			for _, a := range bad {
+				out = append(out, netip.MustParseAddr(a))
+			}
+			return out, nil
+		})
+		srv, err := tenantsim.New(tenantsim.Options{Listen: "localhost:0"})
+		restore()
+		if err == nil {
+			srv.Close()
+			t.Errorf("localhost resolving to %v was served", bad)
+		} else if !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("localhost resolving to %v: %v", bad, err)
+		}
+	}
 }

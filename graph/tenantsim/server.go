@@ -23,6 +23,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -137,9 +138,9 @@ func (s *Server) start() error {
 	s.pool = x509.NewCertPool()
 	s.pool.AppendCertsFromPEM(certPEM)
 
-	addr := s.opts.Listen
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	addr, err := loopbackAddr(s.opts.Listen)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -427,4 +428,49 @@ func (s *Server) locked(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f()
+}
+
+// loopbackAddr turns a listen address into the loopback address to bind:
+// the tenant grants tokens to anyone who asks, so it must never be reachable
+// from another machine. A name is resolved, and every address it stands for
+// must be loopback (a hosts file may map localhost to 0.0.0.0); the address
+// is bound, not the name, so that what was checked is what is served.
+func loopbackAddr(listen string) (string, error) {
+	if listen == "" {
+		return "127.0.0.1:0", nil
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	refuse := func(why string) error {
+		return fmt.Errorf("listen address %q: %s; the simulated tenant serves only on loopback (127.0.0.1, ::1 or localhost)", listen, why)
+	}
+	if host == "" {
+		return "", refuse("no host means every interface")
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if addrs, err = lookupHost(ctx, host); err != nil {
+			return "", refuse("cannot resolve it: " + err.Error())
+		}
+	}
+	if len(addrs) == 0 {
+		return "", refuse("it resolves to no address")
+	}
+	for _, a := range addrs {
+		if !a.Unmap().IsLoopback() {
+			return "", refuse(fmt.Sprintf("%s is not a loopback address", a))
+		}
+	}
+	return net.JoinHostPort(addrs[0].Unmap().WithZone("").String(), port), nil
+}
+
+// lookupHost resolves a listen address's name (a variable for tests).
+var lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
