@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,13 +34,22 @@ type terminal struct {
 	ptmx *os.File
 	mu   sync.Mutex // the emulator's String does not lock, so its writes and reads share this
 	emu  *vt.Emulator
+	raw  []byte // every byte the program wrote
 }
 
 // Write feeds the program's output to the emulator.
 func (term *terminal) Write(p []byte) (int, error) {
 	term.mu.Lock()
 	defer term.mu.Unlock()
+	term.raw = append(term.raw, p...)
 	return term.emu.Write(p)
+}
+
+// output is every byte the program wrote so far.
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return string(term.raw)
 }
 
 // screen is the text the terminal shows.
@@ -50,8 +61,18 @@ func (term *terminal) screen() string {
 
 func startInTerminal(t *testing.T, args ...string) *terminal {
 	t.Helper()
+	return startInTerminalEnv(t, nil, args...)
+}
+
+// startInTerminalEnv is startInTerminal with more environment variables.
+func startInTerminalEnv(t *testing.T, env []string, args ...string) *terminal {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "MGMTSESSION_AS_MAIN=1", "TERM=xterm-256color", "COLORTERM=truecolor")
+	for _, k := range []string{"NO_COLOR", "ACCESSIBLE"} {
+		cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") })
+	}
+	cmd.Env = append(cmd.Env, env...)
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
 		t.Fatal(err)
@@ -128,5 +149,62 @@ func TestCtrlCInTerminal(t *testing.T) {
 	term.press("\x03")
 	if code := term.exitCode(); code != 130 {
 		t.Errorf("exit code %d after Ctrl+C, want 130", code)
+	}
+}
+
+// TestHelpColour: in a terminal, help is styled; NO_COLOR (any value),
+// ACCESSIBLE=1 and --accessible make it plain, with no escape sequence.
+func TestHelpColour(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		env   []string
+		args  []string
+		plain bool
+	}{
+		{"default", nil, []string{"--help"}, false},
+		{"NO_COLOR", []string{"NO_COLOR=yes"}, []string{"--help"}, true},
+		{"ACCESSIBLE", []string{"ACCESSIBLE=1"}, []string{"status", "--help"}, true},
+		{"--accessible", nil, []string{"status", "--accessible", "--help"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			term := startInTerminalEnv(t, c.env, c.args...)
+			if code := term.exitCode(); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			out := term.output()
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out, "--tenant") && time.Now().Before(deadline); out = term.output() {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !strings.Contains(out, "USAGE") {
+				t.Fatalf("no help: %q", out)
+			}
+			// Only the program's own help counts: a plain help may still
+			// have been preceded by the colour library's terminal queries.
+			body := out[strings.Index(out, "USAGE")-20:]
+			if got := strings.ContainsRune(body, '\x1b'); got == c.plain {
+				t.Errorf("escape sequences in help: %v, want %v:\n%q", got, !c.plain, body[:min(len(body), 300)])
+			}
+		})
+	}
+}
+
+// TestVersion: --version of a built binary names the module version and
+// the VCS revision it was built from.
+func TestVersion(t *testing.T) {
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not a git checkout: no revision to compare")
+	}
+	bin := filepath.Join(t.TempDir(), "mgmtsession")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(rev))[:12]
+	if !strings.HasPrefix(string(out), "mgmtsession version ") || !strings.Contains(string(out), want) {
+		t.Errorf("--version = %q, want the revision %s", out, want)
 	}
 }

@@ -2,27 +2,49 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"mgmtsession/graph/tenantsim"
 )
 
+type emulatorOptions struct {
+	listen, state, scenario, certOut string
+	list                             bool
+}
+
+func emulatorCmd(f *factory) *cobra.Command {
+	var o emulatorOptions
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Serve the simulated tenant on loopback, for scripts and integrators",
+		Long: "Serves the simulated tenant (Graph v1.0 and the Entra authority) on a loopback address until interrupted, and prints five lines a script reads: " +
+			"graph, authority, tenant, client-id and client-secret (the secret opens only this throwaway tenant).",
+		GroupID: groupTools,
+		Args:    noArgs,
+		Example: `  mgmtsession emulator --list-scenarios
+  mgmtsession emulator --listen 127.0.0.1:18443 --cert-out /tmp/sim.pem
+  mgmtsession emulator --demo-scenario throttled --demo-state /tmp/t.json`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runEmulator(cmd.Context(), f, o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to serve on (port 0 picks a free one)")
+	fs.StringVar(&o.state, "demo-state", "", "file that keeps the simulated tenant between runs")
+	fs.StringVar(&o.scenario, "demo-scenario", "", "scenario to start from")
+	fs.StringVar(&o.certOut, "cert-out", "", "write the server certificate (PEM) here, for curl --cacert")
+	fs.BoolVar(&o.list, "list-scenarios", false, "list the scenarios and exit")
+	return cmd
+}
+
 // runEmulator serves the simulated tenant until interrupted, for scripts
 // and integrators. It first prints five lines a script can read.
-func runEmulator(ctx context.Context, args []string, s Streams) error {
-	fs := flag.NewFlagSet("mgmtsession emulator", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on (port 0 picks a free one)")
-	state := fs.String("demo-state", "", "file that keeps the simulated tenant between runs")
-	scenario := fs.String("demo-scenario", "", "scenario to start from")
-	certOut := fs.String("cert-out", "", "write the server certificate (PEM) here, for curl --cacert")
-	list := fs.Bool("list-scenarios", false, "list the scenarios and exit")
-	if err := parse(fs, args, s); err != nil {
-		return err
-	}
+func runEmulator(ctx context.Context, f *factory, o emulatorOptions) error {
+	s := f.streams
+	listen, state, scenario, certOut, list := &o.listen, &o.state, &o.scenario, &o.certOut, &o.list
 	if *list {
 		all, err := tenantsim.Scenarios()
 		if err != nil {

@@ -2,30 +2,48 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
 	"mgmtsession/whatif"
 )
 
+type exportOptions struct {
+	out   string
+	force bool
+}
+
+func exportCmd(f *factory) *cobra.Command {
+	var o exportOptions
+	cmd := &cobra.Command{
+		Use:     "export --out FILE",
+		Short:   "Write a tenant snapshot for offline What If",
+		Long:    "Reads the Conditional Access policies, named locations and the accounts they name, and writes them to FILE (mode 0600) for 'mgmtsession whatif --snapshot FILE' on a host with no network.",
+		GroupID: groupReadOnly,
+		Args:    noArgs,
+		Example: `  mgmtsession export --demo --out /tmp/snap.json --force
+  mgmtsession export --tenant contoso.onmicrosoft.com --out contoso.json
+  mgmtsession whatif --snapshot contoso.json --new-account \
+    --ip 20.190.128.5 --country US`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd.Context(), f, o) },
+	}
+	cmd.Flags().StringVar(&o.out, "out", "", "the snapshot FILE to write (required)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace FILE if it exists")
+	return cmd
+}
+
 // runExport is 'mgmtsession export --out FILE' (SPEC 5.3): the snapshot
 // that whatif --snapshot evaluates offline, on a host with no network.
-func runExport(ctx context.Context, args []string, s Streams) error {
-	var g globals
-	fset := flag.NewFlagSet("mgmtsession export", flag.ContinueOnError)
-	g.register(fset)
-	out := fset.String("out", "", "the snapshot FILE to write (required)")
-	force := fset.Bool("force", false, "replace FILE if it exists")
-	if err := parse(fset, args, s); err != nil {
-		return err
-	}
+func runExport(ctx context.Context, f *factory, o exportOptions) error {
+	out, force := &o.out, &o.force
 	if *out == "" {
 		return usagef("missing --out FILE (where to write the snapshot)")
 	}
@@ -37,42 +55,36 @@ func runExport(ctx context.Context, args []string, s Streams) error {
 		return usagef("--out %s: the folder %s does not exist", *out, filepath.Dir(*out))
 	}
 
-	env, err := openEnv(g)
+	t, err := f.signIn(ctx)
 	if err != nil {
 		return err
 	}
-	defer env.Close()
-	client, sess, err := signInQuietly(ctx, env, s)
+	defer t.Close()
+	res, err := whatif.Export(ctx, t.client, t.sess, preflight.AccountPrefixes)
 	if err != nil {
 		return err
 	}
-	res, err := whatif.Export(ctx, client, sess, preflight.AccountPrefixes)
-	if err != nil {
+	var data bytes.Buffer
+	if err := writeJSON(&data, res.Snapshot); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(res.Snapshot, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(*out, append(data, '\n'), *force); err != nil {
+	if err := writeFileAtomic(*out, data.Bytes(), *force); err != nil {
 		return err
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintln(s.Err, "note:", safe.Text(n))
+		fmt.Fprintln(f.streams.Err, "note:", safe.Text(n))
 	}
 	snap := res.Snapshot
-	if g.json {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
+	if f.g.json {
+		return writeJSON(f.streams.Out, map[string]any{
 			"file": *out, "tenantId": snap.TenantID, "policies": len(snap.Policies),
 			"namedLocations": len(snap.NamedLocations), "principals": len(snap.Principals),
 			"notes": nonNilStrings(res.Notes),
 		})
 	}
-	fmt.Fprintf(s.Out, "Wrote %s: tenant %s, %d policies, %d named locations, %d principals.\n",
+	fmt.Fprintf(f.streams.Out, "Wrote %s: tenant %s, %d policies, %d named locations, %d principals.\n",
 		*out, safe.Text(snap.TenantID), len(snap.Policies), len(snap.NamedLocations), len(snap.Principals))
-	fmt.Fprintf(s.Out, "Evaluate it offline: mgmtsession whatif --snapshot %s --new-account --ip ADDRESS --country CC\n", *out)
+	fmt.Fprintf(f.streams.Out, "Evaluate it offline: mgmtsession whatif --snapshot %s --new-account --ip ADDRESS --country CC\n", *out)
 	return nil
 }
 

@@ -136,7 +136,7 @@ func TestExportRefusesToOverwrite(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--demo"}, {"--demo", "--out", filepath.Join(dir, "no", "such", "dir.json")}} {
 		r := run(t, append([]string{"export"}, args...)...)
-		if r.code != 2 || r.out != "" || strings.Count(r.err, "\n") != 1 {
+		if r.code != 2 || r.out != "" || strings.Count(r.err, "\n") != 2 || !strings.HasSuffix(r.err, "Run 'mgmtsession export --help' for usage.\n") {
 			t.Errorf("export %q: exit %d, stdout %q, stderr %q", args, r.code, r.out, r.err)
 		}
 	}

@@ -2,51 +2,59 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
-	"mgmtsession/steps"
+	"mgmtsession/text"
 )
 
-// runStatus prints what preflight finds, without the UI: the tenant,
-// licence, security defaults, management accounts and every check.
-func runStatus(ctx context.Context, args []string, s Streams) error {
-	var g globals
-	fs := flag.NewFlagSet("mgmtsession status", flag.ContinueOnError)
-	g.register(fs)
-	failOn := fs.Bool("fail-on-problems", false, "exit with code 3 when a check fails")
-	if err := parse(fs, args, s); err != nil {
-		return err
+type statusOptions struct {
+	failOnProblems bool
+}
+
+func statusCmd(f *factory) *cobra.Command {
+	var o statusOptions
+	cmd := &cobra.Command{
+		Use:     "status",
+		Short:   "Management ON/OFF, the account, licence, security defaults and every check",
+		Long:    "Reads the tenant and prints what the wizard's preflight finds, without the UI: the tenant, its licence and security defaults, the management accounts with their roles and MFA state, break-glass accounts, and every check with its reason and fix.",
+		GroupID: groupReadOnly,
+		Args:    noArgs,
+		Example: `  mgmtsession status --demo
+  mgmtsession status --tenant contoso.onmicrosoft.com --auth devicecode
+  mgmtsession status --demo --demo-scenario no-p1 --fail-on-problems
+  mgmtsession status --demo --json`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd.Context(), f, o) },
 	}
-	env, err := openEnv(g)
+	cmd.Flags().BoolVar(&o.failOnProblems, "fail-on-problems", false, "exit with code 3 when a check fails")
+	return cmd
+}
+
+// runStatus prints what preflight finds, without the UI.
+func runStatus(ctx context.Context, f *factory, o statusOptions) error {
+	t, err := f.signIn(ctx)
 	if err != nil {
 		return err
 	}
-	defer env.Close()
-	client, sess, err := signInQuietly(ctx, env, s)
+	defer t.Close()
+	report, err := preflight.Run(ctx, t.client, t.sess)
 	if err != nil {
 		return err
 	}
-	report, err := preflight.Run(ctx, client, sess)
-	if err != nil {
-		return err
-	}
-	if g.json {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+	if f.g.json {
+		if err := writeJSON(f.streams.Out, report); err != nil {
 			return err
 		}
 	} else {
-		printReport(s.Out, report)
+		printReport(f.streams.Out, report)
 	}
-	if _, _, fail := report.Counts(); *failOn && fail > 0 {
+	if _, _, fail := report.Counts(); o.failOnProblems && fail > 0 {
 		return &problemsError{n: fail}
 	}
 	return nil
@@ -78,10 +86,10 @@ func printReport(w io.Writer, r *preflight.Report) {
 	fmt.Fprintf(w, "Break-glass       %s\n", safe.Text(orNone(r.BreakGlass)))
 	fmt.Fprintf(w, "Policies          %d, named locations %d\n", len(r.Policies), r.NamedLocations)
 	pass, warn, fail := r.Counts()
-	fmt.Fprintf(w, "\nChecks: %d passed, %s, %d failed (%s)\n", pass, steps.Plural(warn, "warning"), fail, time.Now().UTC().Format(time.RFC3339))
-	plain := steps.PlainPalette()
+	fmt.Fprintf(w, "\nChecks: %d passed, %s, %d failed (%s)\n", pass, text.Plural(warn, "warning"), fail, time.Now().UTC().Format(time.RFC3339))
+	plain := text.PlainPalette()
 	for _, c := range r.Checks {
-		fmt.Fprint(w, steps.RenderCheck(plain, c, 0))
+		fmt.Fprint(w, text.Check(plain, c, 0))
 	}
 }
 

@@ -86,7 +86,7 @@ func TestStatusJSON(t *testing.T) {
 // TestStatusDeviceCodeBlocked explains the refusal and the alternatives.
 func TestStatusDeviceCodeBlocked(t *testing.T) {
 	r := run(t, "status", "--demo", "--demo-scenario", "device-code-blocked")
-	if r.code != cli.ExitFailure || !strings.Contains(r.err, "AADSTS53003") || !strings.Contains(r.err, "--auth browser") {
+	if r.code != cli.ExitFailure || !strings.Contains(r.err, "AADSTS53003") || !strings.Contains(r.err, "Fix (--auth): sign in another way") {
 		t.Errorf("exit %d, stderr %q", r.code, r.err)
 	}
 	if r.out != "" {

@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/spf13/cobra"
 
 	"mgmtsession/ca"
 	"mgmtsession/graph"
@@ -22,7 +20,6 @@ import (
 
 // whatifOptions are the whatif command's flags (SPEC 5.2).
 type whatifOptions struct {
-	g          globals
 	snapshot   string
 	user       string
 	newAccount bool
@@ -37,20 +34,51 @@ type whatifOptions struct {
 	failOn     bool
 }
 
-func (o *whatifOptions) register(fs *flag.FlagSet) {
-	o.g.register(fs)
-	fs.StringVar(&o.snapshot, "snapshot", "", "evaluate offline against a snapshot FILE written by 'mgmtsession export' (no network)")
+func whatifCmd(f *factory) *cobra.Command {
+	var o whatifOptions
+	cmd := &cobra.Command{
+		Use:   "whatif",
+		Short: "Conditional Access What If for an account and a sign-in",
+		Long: "Evaluates every Conditional Access policy for one account and one sign-in, locally, and puts Graph's own What If beside it when the account exists. " +
+			"Live against the tenant, with --demo, or offline against a snapshot FILE written by 'mgmtsession export'.",
+		GroupID: groupReadOnly,
+		Args:    noArgs,
+		Example: `  # why would the management account, once created, need MFA from outside?
+  mgmtsession whatif --demo --new-account --ip 20.190.128.5 --country US
+  # an existing account, compared with Graph's What If
+  mgmtsession whatif --demo --user adele.admin@contoso-demo.com \
+    --ip 51.140.12.5 --country GB
+  # offline, from a snapshot
+  mgmtsession whatif --snapshot snap.json --new-account \
+    --ip 20.190.128.5 --country US --json`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWhatIf(cmd.Context(), f, o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.snapshot, "snapshot", "", "evaluate offline against a snapshot FILE written by 'mgmtsession export'")
 	fs.StringVar(&o.user, "user", "", "the account to evaluate: UPN or object id of an existing user")
-	fs.BoolVar(&o.newAccount, "new-account", false, "evaluate the management account before it exists (with --roles and --groups)")
-	fs.StringVar(&o.roles, "roles", "", "with --new-account: roles by display name or template id, comma-separated (default: the platform's least-privilege set)")
+	fs.BoolVar(&o.newAccount, "new-account", false, "evaluate the management account before it exists (with --roles, --groups)")
+	fs.StringVar(&o.roles, "roles", "", "with --new-account: roles by name or template id, comma-separated")
 	fs.StringVar(&o.groups, "groups", "", "with --new-account: group object ids it will be in, comma-separated")
 	fs.StringVar(&o.ip, "ip", "", "the sign-in's public IP address, IPv4 or IPv6 (required)")
-	fs.StringVar(&o.country, "country", "", "the country of that IP, two letters (e.g. US); without it country locations cannot be decided")
-	fs.StringVar(&o.app, "app", whatif.AppAliasPlatform, "application: platform (the six the management platform uses, together), all, office365, adminportals, or an application id")
-	fs.StringVar(&o.clientApp, "client-app", whatif.DefaultClientAppType, "client app type: browser, mobileAppsAndDesktopClients, exchangeActiveSync or other")
+	fs.StringVar(&o.country, "country", "", "the country of that IP, two letters (e.g. US)")
+	fs.StringVar(&o.app, "app", whatif.AppAliasPlatform, "application: platform, all, office365, adminportals, or an app id")
+	fs.StringVar(&o.clientApp, "client-app", whatif.DefaultClientAppType, "client app type: browser, mobileAppsAndDesktopClients, exchangeActiveSync, other")
 	fs.StringVar(&o.platform, "platform", whatif.DefaultDevicePlatform, "device platform: windows, macOS, linux, iOS or android")
 	fs.StringVar(&o.authFlow, "auth-flow", "", "authentication flow: deviceCode (default: none)")
 	fs.BoolVar(&o.failOn, "fail-on-problems", false, "exit with code 3 when the verdict is mfa or block")
+	values := map[string][]string{
+		"app": {whatif.AppAliasPlatform + "\tthe six applications the platform uses", whatif.AppAliasAll + "\tAll resources",
+			whatif.AppAliasOffice365 + "\tthe Office 365 group", whatif.AppAliasAdminPortals + "\tMicrosoft Admin Portals"},
+		"client-app": {"browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"},
+		"platform":   {"windows", "macOS", "linux", "iOS", "android"},
+		"auth-flow":  {"deviceCode"},
+	}
+	for name, vs := range values {
+		_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vs, cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+	return cmd
 }
 
 // whatifRequest is the validated input: who, and which sign-in.
@@ -63,7 +91,7 @@ type whatifRequest struct {
 
 // validate checks every flag before anything is read, so that bad input
 // costs no sign-in and prints one line naming the bad value.
-func (o *whatifOptions) validate() (*whatifRequest, error) {
+func (o *whatifOptions) validate(demo bool) (*whatifRequest, error) {
 	switch {
 	case o.user != "" && o.newAccount:
 		return nil, usagef("give either --user or --new-account, not both")
@@ -71,7 +99,7 @@ func (o *whatifOptions) validate() (*whatifRequest, error) {
 		return nil, usagef("say whose sign-in to evaluate: --user UPN-or-id, or --new-account")
 	case !o.newAccount && (o.roles != "" || o.groups != ""):
 		return nil, usagef("--roles and --groups describe the account to be created; they go with --new-account")
-	case o.snapshot != "" && o.g.demo:
+	case o.snapshot != "" && demo:
 		return nil, usagef("--snapshot evaluates a file offline; it does not go with --demo")
 	case strings.TrimSpace(o.ip) == "":
 		return nil, usagef("missing --ip ADDRESS (the sign-in's public IP address)")
@@ -128,26 +156,11 @@ func splitList(s string) []string {
 	return out
 }
 
-// whatifSource says where the policies came from, for the reader.
-type whatifSource struct {
-	Mode           string `json:"mode"` // live | demo | snapshot
-	TenantID       string `json:"tenantId,omitempty"`
-	File           string `json:"file,omitempty"`
-	Policies       int    `json:"policies"`
-	NamedLocations int    `json:"namedLocations"`
-}
-
 // runWhatIf is 'mgmtsession whatif' (SPEC 5.2): the local What If for one
 // account and sign-in, with Graph's own answer beside it when the account
 // exists and a tenant (or the demo) is at hand.
-func runWhatIf(ctx context.Context, args []string, s Streams) error {
-	var o whatifOptions
-	fs := flag.NewFlagSet("mgmtsession whatif", flag.ContinueOnError)
-	o.register(fs)
-	if err := parse(fs, args, s); err != nil {
-		return err
-	}
-	req, err := o.validate()
+func runWhatIf(ctx context.Context, f *factory, o whatifOptions) error {
+	req, err := o.validate(f.g.demo)
 	if err != nil {
 		return err
 	}
@@ -155,7 +168,7 @@ func runWhatIf(ctx context.Context, args []string, s Streams) error {
 	var (
 		ps      *whatif.PolicySet
 		subject whatif.Subject
-		src     whatifSource
+		src     whatif.Source
 		client  *graph.Client
 	)
 	if o.snapshot != "" {
@@ -164,25 +177,21 @@ func runWhatIf(ctx context.Context, args []string, s Streams) error {
 			return err
 		}
 		ps = whatif.NewPolicySet(snap.Policies, snap.NamedLocations)
-		src = whatifSource{Mode: "snapshot", File: o.snapshot, TenantID: snap.TenantID}
+		src = whatif.Source{Mode: "snapshot", File: o.snapshot, TenantID: snap.TenantID}
 		if req.user != "" {
 			if subject, err = whatif.SnapshotAccount(snap, o.snapshot, req.user); err != nil {
 				return usagef("--user: %v", err)
 			}
 		}
 	} else {
-		env, err := openEnv(o.g)
+		t, err := f.signIn(ctx)
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		var sess graph.Session
-		client, sess, err = signInQuietly(ctx, env, s)
-		if err != nil {
-			return err
-		}
-		src = whatifSource{Mode: "live", TenantID: sess.TenantID}
-		if env.Sim != nil {
+		defer t.Close()
+		client = t.client
+		src = whatif.Source{Mode: "live", TenantID: t.sess.TenantID}
+		if t.env.Sim != nil {
 			src.Mode = "demo"
 		}
 		if req.user != "" {
@@ -206,19 +215,25 @@ func runWhatIf(ctx context.Context, args []string, s Streams) error {
 
 	res := ps.Evaluate(subject, req.signInCase)
 	if client != nil {
+		// The local result stands on its own: when Graph's What If cannot be
+		// had, say so beside it rather than throw it away.
 		if err := res.CompareWithGraph(ctx, client, subject); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return errAborted
+			}
+			res.Graph = &whatif.Comparison{Note: "Graph's What If could not be had: " + safe.Text(err.Error()), Disagreements: []whatif.Disagreement{}}
+			fmt.Fprintln(f.streams.Err, "note: Graph's What If failed; the local result is shown alone:", safe.Text(err.Error()))
 		}
 	} else {
 		res.Graph = &whatif.Comparison{Note: "offline: Graph's What If needs the tenant", Disagreements: []whatif.Disagreement{}}
 	}
 
-	if o.g.json {
-		if err := writeWhatIfJSON(s.Out, res, subject, src); err != nil {
+	if f.g.json {
+		if err := writeWhatIfJSON(f.streams.Out, res, subject, src); err != nil {
 			return err
 		}
 	} else {
-		printWhatIf(s.Out, res, subject, src)
+		whatif.WriteText(f.streams.Out, res, subject, src, textWidth)
 	}
 	if o.failOn && (res.Verdict == ca.VerdictMFA || res.Verdict == ca.VerdictBlock) {
 		return &verdictProblem{verdict: res.Verdict}
@@ -286,7 +301,7 @@ type whatifJSON struct {
 	Subject          whatif.Subject         `json:"subject"`
 	SignIn           whatif.Case            `json:"signIn"`
 	PerApplication   []whatif.AppResult     `json:"perApplication,omitempty"`
-	Source           whatifSource           `json:"source"`
+	Source           whatif.Source           `json:"source"`
 	GraphWhatIf      graphWhatIfJSON        `json:"graphWhatIf"`
 	Disagreements    *[]whatif.Disagreement `json:"disagreements,omitempty"`
 }
@@ -297,7 +312,7 @@ type graphWhatIfJSON struct {
 	Note     string `json:"note,omitempty"`
 }
 
-func writeWhatIfJSON(w io.Writer, res *whatif.CaseResult, subject whatif.Subject, src whatifSource) error {
+func writeWhatIfJSON(w io.Writer, res *whatif.CaseResult, subject whatif.Subject, src whatif.Source) error {
 	out := whatifJSON{
 		Verdict: res.Verdict, RequiredControls: res.RequiredControls, Policies: res.Policies,
 		Undetermined: nonNilStrings(res.Undetermined), Subject: subject, SignIn: res.Case, Source: src,
@@ -311,9 +326,7 @@ func writeWhatIfJSON(w io.Writer, res *whatif.CaseResult, subject whatif.Subject
 			out.Disagreements = &c.Disagreements
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 func nonNilStrings(s []string) []string {
@@ -323,337 +336,5 @@ func nonNilStrings(s []string) []string {
 	return s
 }
 
-// Text output: 80 columns, every tenant string sanitised.
+// textWidth is the width of the headless text output.
 const textWidth = 80
-
-var verdictHeadline = map[string]string{
-	ca.VerdictAllow:    "ALLOWED: no enforced policy demands anything",
-	ca.VerdictControls: "CONTROLS REQUIRED",
-	ca.VerdictMFA:      "MFA REQUIRED",
-	ca.VerdictBlock:    "BLOCKED",
-}
-
-// reasonHints say in a few words what an analysisReasons name means.
-var reasonHints = map[string]string{
-	"notEnoughInformation":  "a condition could not be decided",
-	"users":                 "the account is not targeted, or is excluded",
-	"application":           "application not targeted",
-	"userActions":           "user action not targeted",
-	"authenticationContext": "authentication context not targeted",
-	"devicePlatform":        "device platform not targeted",
-	"devices":               "device filter",
-	"clientApps":            "client app type not targeted",
-	"location":              "location not targeted, or excluded",
-	"signInRisk":            "sign-in risk",
-	"userRisk":              "user risk",
-	"insiderRisk":           "insider risk",
-	"authenticationFlow":    "authentication flow not targeted",
-	"policyNotEnabled":      "policy disabled",
-}
-
-func printWhatIf(w io.Writer, res *whatif.CaseResult, subject whatif.Subject, src whatifSource) {
-	line := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	para := func(label, text string) {
-		for _, l := range wrapText(text, textWidth-len(label)) {
-			line("%s%s", label, l)
-			label = strings.Repeat(" ", len(label))
-		}
-	}
-
-	head := verdictHeadline[res.Verdict]
-	if len(res.RequiredControls) > 0 {
-		head += " (enforced policies require: " + strings.Join(res.RequiredControls, ", ") + ")"
-	}
-	para("Verdict:  ", head)
-	para("Account:  ", describeSubject(subject))
-	para("Sign-in:  ", describeSignIn(res.Case))
-	para("Source:   ", describeSource(src))
-	if culprits := res.Culprits(); len(culprits) > 0 && res.Verdict != ca.VerdictAllow {
-		line("")
-		line("Because of:")
-		for _, p := range culprits {
-			line("  %s", fit(safe.Text(p.DisplayName)+" ("+strings.Join(p.Controls, ", ")+")", textWidth-2))
-		}
-	}
-	if len(res.Undetermined) > 0 {
-		line("")
-		para("Note:     ", fmt.Sprintf("%d enforced policy(ies) could not be decided from the facts given and are counted as not applying; see \"unknown\" below (for a location, give --country).", len(res.Undetermined)))
-	}
-
-	if len(res.Case.Apps) > 1 {
-		line("")
-		line("Per application (local evaluator)")
-		printPerApp(w, res)
-	}
-
-	groups := []struct {
-		title string
-		keep  func(whatif.PolicyOutcome) bool
-	}{
-		{"Enforced policies (decide the verdict)", whatif.PolicyOutcome.Enforced},
-		{"Report-only policies (report-only, not enforced)", whatif.PolicyOutcome.ReportOnly},
-	}
-	for _, g := range groups {
-		var ps []whatif.PolicyOutcome
-		for _, p := range res.Policies {
-			if g.keep(p) {
-				ps = append(ps, p)
-			}
-		}
-		if len(ps) == 0 {
-			continue
-		}
-		line("")
-		line("%s", g.title)
-		for _, p := range ps {
-			printPolicy(w, p, len(res.Case.Apps), res.Graph != nil && res.Graph.Compared)
-		}
-	}
-	var disabled []string
-	for _, p := range res.Policies {
-		if !p.Enforced() && !p.ReportOnly() {
-			disabled = append(disabled, safe.Text(p.DisplayName))
-		}
-	}
-	if len(disabled) > 0 {
-		line("")
-		line("Disabled policies (ignored)")
-		for _, n := range disabled {
-			line("  %s", fit(n, textWidth-2))
-		}
-	}
-
-	line("")
-	printComparison(w, res.Graph)
-}
-
-// printPerApp prints the per-application verdicts, applications with the
-// same verdict for the same policies together.
-func printPerApp(w io.Writer, res *whatif.CaseResult) {
-	const indent = "           "
-	type row struct {
-		verdict string
-		applied []string
-		apps    []string
-	}
-	var rows []*row
-	for _, a := range res.PerApp {
-		i := slices.IndexFunc(rows, func(r *row) bool { return r.verdict == a.Verdict && slices.Equal(r.applied, a.Applied) })
-		if i < 0 {
-			rows = append(rows, &row{verdict: a.Verdict, applied: a.Applied})
-			i = len(rows) - 1
-		}
-		rows[i].apps = append(rows[i].apps, a.App.Name)
-	}
-	for _, r := range rows {
-		label := fmt.Sprintf("  %-8s ", r.verdict)
-		for _, l := range wrapText(strings.Join(r.apps, ", "), textWidth-len(indent)) {
-			fmt.Fprintf(w, "%s%s\n", label, l)
-			label = indent
-		}
-		by := "no enforced policy applies"
-		if len(r.applied) > 0 {
-			names := make([]string, len(r.applied))
-			for i, id := range r.applied {
-				names[i] = safe.Text(res.PolicyName(id))
-			}
-			by = "by " + strings.Join(names, "; ")
-		}
-		for _, l := range wrapText(by, textWidth-len(indent)) {
-			fmt.Fprintf(w, "%s%s\n", indent, l)
-		}
-	}
-}
-
-// printPolicy prints one policy: its outcome and name, then why and its
-// controls (and Graph's answer) on indented lines.
-func printPolicy(w io.Writer, p whatif.PolicyOutcome, apps int, compared bool) {
-	const indent = "           "
-	tag := "no"
-	switch {
-	case p.Applies:
-		tag = "APPLIES"
-	case len(p.Reasons) == 1 && p.Reasons[0] == ca.ReasonNotEnoughInformation:
-		tag = "unknown"
-	}
-	label := fmt.Sprintf("  %-8s ", tag)
-	for _, l := range wrapText(safe.Text(p.DisplayName), textWidth-len(indent)) {
-		fmt.Fprintf(w, "%s%s\n", label, l)
-		label = indent
-	}
-	var parts []string
-	if p.Applies && apps > 1 && len(p.AppliesTo) < apps {
-		parts = append(parts, "to: "+strings.Join(p.AppliesTo, ", "))
-	}
-	if !p.Applies {
-		parts = append(parts, "why: "+explainReasons(p.Reasons, p.Undecided))
-	}
-	ctl := "none (session controls only)"
-	if len(p.Controls) > 0 {
-		ctl = safe.Text(strings.Join(p.Controls, " "+strings.ToLower(orDefault(p.Operator, "and"))+" "))
-	}
-	parts = append(parts, "controls: "+ctl)
-	if compared {
-		parts = append(parts, "Graph: "+describeGraph(p))
-	}
-	for _, l := range wrapText(strings.Join(parts, "; "), textWidth-len(indent)) {
-		fmt.Fprintf(w, "%s%s\n", indent, l)
-	}
-}
-
-func explainReasons(reasons, undecided []string) string {
-	out := make([]string, 0, len(reasons))
-	for _, r := range reasons {
-		s := r
-		if r == ca.ReasonNotEnoughInformation && len(undecided) > 0 {
-			s += " (" + strings.Join(undecided, ", ") + ")"
-		} else if h, ok := reasonHints[r]; ok {
-			s += " (" + h + ")"
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, ", ")
-}
-
-func describeGraph(p whatif.PolicyOutcome) string {
-	g := p.Graph
-	if g == nil {
-		if p.State == ca.StateDisabled {
-			return "not evaluated (disabled)"
-		}
-		return "not reported <- DISAGREES"
-	}
-	s := "applies"
-	if !g.Applies {
-		s = "does not apply (reason unknown)"
-		if g.AnalysisReasons != nil {
-			s = "does not apply (" + safe.Text(*g.AnalysisReasons) + ")"
-		}
-	}
-	agree := g.Applies == p.Applies
-	if agree && !g.Applies && g.AnalysisReasons != nil {
-		r := *g.AnalysisReasons
-		agree = r == "notSet" || slices.ContainsFunc(strings.Split(r, ","), func(x string) bool {
-			return slices.Contains(p.Reasons, strings.TrimSpace(x))
-		})
-	}
-	if !agree {
-		s += " <- DISAGREES"
-	}
-	return s
-}
-
-func printComparison(w io.Writer, c *whatif.Comparison) {
-	switch {
-	case c == nil:
-		return
-	case !c.Compared:
-		for _, l := range wrapText("Graph's What If: not asked: "+c.Note+".", textWidth) {
-			fmt.Fprintln(w, l)
-		}
-	case len(c.Disagreements) == 0:
-		fmt.Fprintf(w, "Graph's What If (%d request) agrees on every policy.\n", c.Requests)
-	default:
-		fmt.Fprintf(w, "Graph's What If (%d request) DISAGREES on %d policy(ies):\n", c.Requests, len(c.Disagreements))
-		for _, d := range c.Disagreements {
-			fmt.Fprintf(w, "  %s\n", fit(safe.Text(d.DisplayName), textWidth-2))
-			for _, l := range wrapText(safe.Text(d.Detail), textWidth-4) {
-				fmt.Fprintf(w, "    %s\n", l)
-			}
-		}
-	}
-}
-
-func describeSubject(s whatif.Subject) string {
-	roles := make([]string, len(s.Roles))
-	for i, r := range s.Roles {
-		roles[i] = safe.Text(whatif.RoleName(r))
-	}
-	var b strings.Builder
-	if s.Hypothetical {
-		b.WriteString("the management account before it exists")
-	} else {
-		b.WriteString(safe.Text(s.UserPrincipalName))
-		if s.Guest {
-			b.WriteString(" (guest)")
-		}
-	}
-	if len(roles) > 0 {
-		b.WriteString("; roles: " + strings.Join(roles, ", "))
-	} else {
-		b.WriteString("; no directory roles")
-	}
-	if len(s.Groups) > 0 {
-		fmt.Fprintf(&b, "; in %d group(s)", len(s.Groups))
-	}
-	return b.String()
-}
-
-func describeSignIn(c whatif.Case) string {
-	apps := c.Apps[0].Name
-	if len(c.Apps) > 1 {
-		apps = fmt.Sprintf("the platform's %d applications", len(c.Apps))
-	}
-	country := c.Country
-	if country == "" {
-		country = "country not given"
-	}
-	s := fmt.Sprintf("%s from %s (%s), %s on %s", apps, c.IP, country, c.ClientAppType, c.DevicePlatform)
-	if c.AuthFlow != "" {
-		s += ", " + c.AuthFlow
-	}
-	return s
-}
-
-func describeSource(src whatifSource) string {
-	var where string
-	switch src.Mode {
-	case "demo":
-		where = "the simulated tenant (--demo)"
-	case "snapshot":
-		where = "snapshot " + src.File
-		if src.TenantID != "" {
-			where += " of tenant " + safe.Text(src.TenantID)
-		}
-	default:
-		where = "tenant " + safe.Text(src.TenantID)
-	}
-	return fmt.Sprintf("%s: %d policies, %d named locations", where, src.Policies, src.NamedLocations)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// fit truncates s to width display columns.
-func fit(s string, width int) string {
-	if ansi.StringWidth(s) <= width {
-		return s
-	}
-	return ansi.Truncate(s, width, "…")
-}
-
-// wrapText wraps words into lines of at most width display columns; a word
-// longer than a line is cut.
-func wrapText(s string, width int) []string {
-	var lines []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case cur == "":
-			cur = word
-		case ansi.StringWidth(cur)+1+ansi.StringWidth(word) <= width:
-			cur += " " + word
-		default:
-			lines = append(lines, fit(cur, width))
-			cur = word
-		}
-	}
-	if cur != "" || len(lines) == 0 {
-		lines = append(lines, fit(cur, width))
-	}
-	return lines
-}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 
 	"mgmtsession/graph"
@@ -43,8 +44,55 @@ type Env struct {
 	onClose   []func()
 }
 
+// OptionError is a global option with a value that cannot be used: which
+// setting, the value, and what it takes. The front end names the option the
+// way it was given (a flag or an environment variable).
+type OptionError struct {
+	Setting graph.Setting
+	Value   string
+	Reason  string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("unknown --%s %q (%s)", e.Setting, e.Value, e.Reason)
+}
+
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// tenantName is a tenant id (a GUID) or one of its domain names.
+var tenantName = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}|organizations)$`)
+
+// Validate checks the options before anything is opened: the one place that
+// knows which clouds, methods and tenant names exist.
+func (o Options) Validate() error {
+	if _, ok := graph.Clouds[o.Cloud]; !ok && o.Cloud != "" {
+		return &OptionError{Setting: graph.SettingCloud, Value: o.Cloud, Reason: "use global, usgov, usgovdod or china"}
+	}
+	switch o.Auth {
+	case "", graph.AuthDeviceCode, graph.AuthBrowser, graph.AuthSecret, graph.AuthCertificate, graph.AuthAzureCLI:
+	default:
+		return &OptionError{Setting: graph.SettingMethod, Value: o.Auth, Reason: "use devicecode, browser, secret, certificate or azcli"}
+	}
+	if o.Tenant != "" && !tenantName.MatchString(o.Tenant) {
+		return &OptionError{Setting: graph.SettingTenant, Value: o.Tenant, Reason: "give the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"}
+	}
+	if o.ClientID != "" && !guid.MatchString(o.ClientID) {
+		return &OptionError{Setting: graph.SettingClientID, Value: o.ClientID, Reason: "give the application (client) id, a GUID"}
+	}
+	if !o.Demo && (o.DemoState != "" || o.DemoScenario != "") {
+		return fmt.Errorf("--demo-state and --demo-scenario go with --demo")
+	}
+	if o.Auth == graph.AuthCertificate && o.CertPath == "" {
+		return fmt.Errorf("--auth certificate needs --cert FILE (a PEM with its key, or a PFX)")
+	}
+	return nil
+}
+
 // Open validates the options and, with --demo, starts the simulated tenant.
 func Open(o Options) (*Env, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	if o.Demo {
 		srv, err := tenantsim.New(tenantsim.Options{StatePath: o.DemoState, Scenario: o.DemoScenario})
 		if err != nil {
@@ -66,10 +114,7 @@ func Open(o Options) (*Env, error) {
 	if o.Cloud == "" {
 		o.Cloud = "global"
 	}
-	c, ok := graph.Clouds[o.Cloud]
-	if !ok {
-		return nil, fmt.Errorf("unknown --cloud %q (use global, usgov, usgovdod or china)", o.Cloud)
-	}
+	c := graph.Clouds[o.Cloud]
 	if o.Auth == "" {
 		o.Auth = DefaultAuth()
 	}
@@ -100,9 +145,14 @@ func (e *Env) Close() {
 // OnClose adds a function for Close to run (closing the debug log).
 func (e *Env) OnClose(fn func()) { e.onClose = append(e.onClose, fn) }
 
-// SetDemoApproveAfter sets how long the simulated tenant waits before
-// approving a device code (so that a person can read it first).
-func (e *Env) SetDemoApproveAfter(d time.Duration) { e.opts.DemoApproveAfter = d }
+// CloudLabel names the cloud for the operator: the simulated tenant says
+// so, decided here rather than patched by each front end.
+func (e *Env) CloudLabel() string {
+	if e.Sim != nil {
+		return "simulated (demo)"
+	}
+	return e.Cloud.Name
+}
 
 // Method is the sign-in method in use.
 func (e *Env) Method() string { return e.opts.Auth }

@@ -166,7 +166,7 @@ func (f *facts) names(ids []string) []string {
 
 func readFailure(what string, err error) Check {
 	c := Check{ID: "read", Title: "Could not read " + what, Result: Fail, Reason: err.Error(),
-		Fix: "Press r to read again; if it persists, give the request id to Microsoft support."}
+		Fix: "Read again; if it persists, give the request id to Microsoft support."}
 	if graph.IsForbidden(err) {
 		c.Fix = "The signed-in account lacks a role or scope for this read: sign in as a Global Administrator, or grant the missing scope."
 	}
@@ -243,7 +243,7 @@ func scopesCheck(s graph.Session) Check {
 	case len(required) > 0:
 		c.Result = Fail
 		c.Reason = "Missing " + strings.Join(required, ", ") + "."
-		c.Fix = "An administrator grants consent to these scopes for the app you sign in with (--client-id)."
+		c.Fix = "An administrator grants consent to these scopes for the app you sign in with."
 	case len(optional) > 0:
 		c.Result = Warn
 		c.Reason = "Missing " + strings.Join(optional, ", ") + ", which only some paths need."
@@ -360,7 +360,7 @@ func managedPolicyChecks(f *facts) []Check {
 		case blocksDeviceCode && p.State == ca.StateEnabled:
 			c.Result = Warn
 			c.Reason = "Enabled: device code sign-in (this tool's default over SSH) is blocked for everyone it covers."
-			c.Fix = "Use --auth browser, certificate or secret, or exclude the operators who use device code."
+			c.Fix = "Sign in with the browser, a certificate or a client secret, or exclude the operators who use device code."
 		case p.State == ca.StateReportOnly:
 			c.Result = Warn
 			c.Reason = "Report-only for now; Microsoft may switch it on by itself about 45 days after it appeared."

@@ -113,7 +113,7 @@ func TestBuild(t *testing.T) {
 		}, "mfa-methods", "", preflight.Warn, "Registered: phone.", ""},
 		{"the device code block policy switched on warns", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Block device code flow", State: ca.StateEnabled})
-		}, "managed-policy", "Microsoft-managed: Block device code flow", preflight.Warn, "blocked", "--auth browser"},
+		}, "managed-policy", "Microsoft-managed: Block device code flow", preflight.Warn, "blocked", "Sign in with the browser"},
 		{"a forbidden read fails first with the role fix", func(f *tenant) {
 			f.Errors[graph.ReadSubscribedSKUs] = &graph.Error{Op: "reading the licences", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", RequestID: "rid-1"}
 		}, "read", "Could not read the licences", preflight.Fail, "rid-1", "lacks a role or scope"},

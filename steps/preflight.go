@@ -11,6 +11,7 @@ import (
 
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
+	"mgmtsession/text"
 )
 
 // PreflightDoneMsg carries the report to the root (for the header) and to
@@ -23,7 +24,7 @@ type preflightFailedMsg struct{ err error }
 type Preflight struct {
 	run    func(context.Context) (*preflight.Report, error)
 	ctx    context.Context
-	pal    Palette
+	pal    text.Palette
 	status Status
 	report *preflight.Report
 	err    error
@@ -33,7 +34,7 @@ type Preflight struct {
 
 // NewPreflight builds the step around the function that reads and judges
 // the tenant.
-func NewPreflight(ctx context.Context, run func(context.Context) (*preflight.Report, error), pal Palette) *Preflight {
+func NewPreflight(ctx context.Context, run func(context.Context) (*preflight.Report, error), pal text.Palette) *Preflight {
 	return &Preflight{
 		run: run, ctx: ctx, pal: pal, status: Pending,
 		spin:  spinner.New(spinner.WithSpinner(spinner.Dot)),
@@ -105,22 +106,10 @@ func (p *Preflight) View(width int) string {
 		r := p.report
 		pass, warn, fail := r.Counts()
 		fmt.Fprintf(&b, "%s (%s): %s passed, %s, %s failed\n\n", pal.Bold(safe.Text(r.TenantName)), safe.Text(r.InitialDomain),
-			pal.Pass(fmt.Sprint(pass)), pal.Warn(Plural(warn, "warning")), pal.Fail(fmt.Sprint(fail)))
+			pal.Pass(fmt.Sprint(pass)), pal.Warn(text.Plural(warn, "warning")), pal.Fail(fmt.Sprint(fail)))
 		for _, c := range r.Checks {
-			b.WriteString(RenderCheck(pal, c, width))
+			b.WriteString(text.Check(pal, c, width))
 		}
-	}
-	return b.String()
-}
-
-// RenderCheck renders one check: mark, title, reason, and the fix when the
-// check did not pass, wrapped to width (0: unwrapped).
-func RenderCheck(pal Palette, c preflight.Check, width int) string {
-	mark := map[preflight.Result]string{preflight.Pass: pal.MarkPass, preflight.Warn: pal.MarkWarn, preflight.Fail: pal.MarkFail, preflight.Info: pal.MarkInfo}[c.Result]
-	var b strings.Builder
-	b.WriteString(Hang(fmt.Sprintf("%s %s: %s", mark, pal.Bold(safe.Text(c.Title)), safe.Text(c.Reason)), width, 2) + "\n")
-	if c.Fix != "" && c.Result != preflight.Pass {
-		b.WriteString("  " + Hang(fmt.Sprintf("%s %s", pal.Muted("Fix:"), safe.Text(c.Fix)), width-2, 7) + "\n")
 	}
 	return b.String()
 }

@@ -9,13 +9,13 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"mgmtsession/connect"
 	"mgmtsession/graph"
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
+	"mgmtsession/text"
 )
 
-// Authenticator signs in to the tenant (connect.Env in the product).
+// Authenticator signs in to the tenant (connect.Env in the product, which ui/ is given).
 type Authenticator interface {
 	SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph.Client, graph.Session, error)
 	Method() string
@@ -34,7 +34,7 @@ type signInFailedMsg struct{ err error }
 // SignIn is step 0: sign in and show who, where and with which scopes.
 type SignIn struct {
 	auth    Authenticator
-	pal     Palette
+	pal     text.Palette
 	ctx     context.Context
 	status  Status
 	code    *graph.DeviceCode
@@ -46,7 +46,7 @@ type SignIn struct {
 }
 
 // NewSignIn builds the sign-in step.
-func NewSignIn(ctx context.Context, auth Authenticator, pal Palette) *SignIn {
+func NewSignIn(ctx context.Context, auth Authenticator, pal text.Palette) *SignIn {
 	return &SignIn{
 		auth: auth, pal: pal, ctx: ctx, status: Pending,
 		spin:  spinner.New(spinner.WithSpinner(spinner.Dot)),
@@ -139,7 +139,7 @@ func (s *SignIn) View(width int) string {
 		}
 		fmt.Fprintf(&b, "%s Signed in as %s\n", p.MarkPass, p.Bold(safe.Text(who)))
 		fmt.Fprintf(&b, "  Tenant  %s\n", safe.Text(sess.TenantID))
-		b.WriteString(Hang("  Scopes  "+safe.Text(strings.Join(sess.Scopes, ", ")), width, 10) + "\n")
+		b.WriteString(text.Hang("  Scopes  "+safe.Text(strings.Join(sess.Scopes, ", ")), width, 10) + "\n")
 		if missing := preflight.Missing(sess.Scopes); len(missing) > 0 {
 			b.WriteString("\n")
 			for _, m := range missing {
@@ -147,7 +147,7 @@ func (s *SignIn) View(width int) string {
 				if m.Optional {
 					mark = p.MarkWarn
 				}
-				b.WriteString(Hang(fmt.Sprintf("%s Missing %s: needed to %s", mark, strings.Join(m.AnyOf, " or "), m.For), width, 2) + "\n")
+				b.WriteString(text.Hang(fmt.Sprintf("%s Missing %s: needed to %s", mark, strings.Join(m.AnyOf, " or "), m.For), width, 2) + "\n")
 			}
 			b.WriteString(p.Muted("  Fix: an administrator grants consent to these scopes for the app you sign in with (--client-id).") + "\n")
 		} else {
@@ -155,8 +155,8 @@ func (s *SignIn) View(width int) string {
 		}
 	case Failed:
 		fmt.Fprintf(&b, "%s Sign-in failed\n\n", p.MarkFail)
-		for _, line := range strings.Split(connect.ExplainSignInError(s.err, s.auth.Method()), "\n") {
-			b.WriteString(Hang(safe.Text(line), width, 5) + "\n")
+		for _, line := range strings.Split(graph.ExplainSignIn(s.err, s.auth.Method()).Text(), "\n") {
+			b.WriteString(text.Hang(safe.Text(line), width, 5) + "\n")
 		}
 	}
 	return b.String()

@@ -6,7 +6,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"mgmtsession/steps"
+	"mgmtsession/text"
 )
 
 // Styles are built from the terminal background (light or dark) and the
@@ -20,7 +20,7 @@ type Styles struct {
 	StepMuted  lipgloss.Style
 	Footer     lipgloss.Style
 	Status     lipgloss.Style
-	pal        steps.Palette
+	pal        text.Palette
 }
 
 func newStyles(dark, accessible bool) Styles {
@@ -28,7 +28,7 @@ func newStyles(dark, accessible bool) Styles {
 		plain := lipgloss.NewStyle()
 		return Styles{
 			Header: plain, BadgeOn: plain, BadgeOff: plain, StepActive: plain,
-			StepIdle: plain, StepMuted: plain, Footer: plain, Status: plain, pal: steps.PlainPalette(),
+			StepIdle: plain, StepMuted: plain, Footer: plain, Status: plain, pal: text.PlainPalette(),
 		}
 	}
 	ld := lipgloss.LightDark(dark)
@@ -52,7 +52,7 @@ func newStyles(dark, accessible bool) Styles {
 		StepMuted:  lipgloss.NewStyle().Foreground(muted),
 		Footer:     lipgloss.NewStyle().Foreground(muted),
 		Status:     lipgloss.NewStyle().Foreground(amber),
-		pal: steps.Palette{
+		pal: text.Palette{
 			Pass: fg(green), Warn: fg(amber), Fail: fg(red), Info: fg(blue), Muted: fg(muted),
 			Bold:     func(s ...string) string { return bold.Render(strings.Join(s, " ")) },
 			Code:     func(s ...string) string { return code.Render(strings.Join(s, " ")) },

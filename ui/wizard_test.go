@@ -104,7 +104,7 @@ func TestWizardDeviceCodeBlocked(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	_, scr := screen(t, tm)
 	flat := strings.Join(strings.Fields(scr), " ") // wrapping aside
-	for _, want := range []string{"AADSTS53003", "Fix: sign in another way: --auth browser", "r retry sign-in"} {
+	for _, want := range []string{"AADSTS53003", "Fix (--auth): sign in another way: browser", "r retry sign-in"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("screen lacks %q:\n%s", want, scr)
 		}

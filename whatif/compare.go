@@ -57,7 +57,7 @@ func GraphSignIn(s Subject, c Case) (graph.WhatIfSignIn, string, bool) {
 	}
 	apps := graphIDs(c.Apps)
 	if len(apps) == 0 {
-		return graph.WhatIfSignIn{}, "Graph's What If needs real application ids, and \"all\" has none; use --app platform, office365, adminportals or an application id to compare", false
+		return graph.WhatIfSignIn{}, "Graph's What If needs real application ids, and \"all\" has none; ask about the platform's applications, Office 365, the admin portals or an application id to compare", false
 	}
 	return graph.WhatIfSignIn{
 		UserID: s.ID, Applications: apps, IPAddress: c.IP, Country: c.Country,
@@ -100,7 +100,8 @@ func (r *CaseResult) Compare(results []graph.WhatIfResult) {
 		g, ok := byID[key]
 		if !ok {
 			p.Graph = nil
-			if p.State != ca.StateDisabled {
+			p.GraphDisagrees = p.State != ca.StateDisabled
+			if p.GraphDisagrees {
 				cmp.Disagreements = append(cmp.Disagreements, Disagreement{
 					ID: p.ID, DisplayName: p.DisplayName, Local: local,
 					Detail: "Graph's What If did not report this " + stateWord(p.State) + " policy",
@@ -114,7 +115,9 @@ func (r *CaseResult) Compare(results []graph.WhatIfResult) {
 			ans.AnalysisReasons = &v
 		}
 		p.Graph = ans
-		if detail := disagreement(p, ans); detail != "" {
+		detail := disagreement(p, ans)
+		p.GraphDisagrees = detail != ""
+		if detail != "" {
 			cmp.Disagreements = append(cmp.Disagreements, Disagreement{
 				ID: p.ID, DisplayName: p.DisplayName, Local: local, Graph: ans, Detail: detail,
 			})

@@ -88,6 +88,9 @@ type PolicyOutcome struct {
 	AppliesTo   []string `json:"appliesTo,omitempty"` // application names, for a case of several
 	// Graph is Graph's own answer, when Graph was asked and reported it.
 	Graph *GraphAnswer `json:"graph,omitempty"`
+	// GraphDisagrees is Compare's judgement of this policy: the one answer
+	// the table, the JSON's disagreements and the wizard all show.
+	GraphDisagrees bool `json:"-"`
 }
 
 // Enforced reports whether the policy is enabled (not report-only, not

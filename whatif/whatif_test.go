@@ -271,6 +271,19 @@ func TestCompareWithGraph(t *testing.T) {
 			r[i].AnalysisReasons = ""
 			return r
 		}, "", ""},
+		// Graph names reasons in its own case and may add
+		// unknownFutureValue: neither is a disagreement, in the list or in
+		// the table (the table once judged these on its own and disagreed).
+		{"reason in another case", func(r []graph.WhatIfResult) []graph.WhatIfResult {
+			i := slices.IndexFunc(r, func(x graph.WhatIfResult) bool { return x.ID == idOf(ca004) })
+			r[i].AnalysisReasons = strings.ToUpper(r[i].AnalysisReasons[:1]) + r[i].AnalysisReasons[1:]
+			return r
+		}, "", ""},
+		{"unknownFutureValue beside the reason", func(r []graph.WhatIfResult) []graph.WhatIfResult {
+			i := slices.IndexFunc(r, func(x graph.WhatIfResult) bool { return x.ID == idOf(ca004) })
+			r[i].AnalysisReasons = "unknownFutureValue," + r[i].AnalysisReasons
+			return r
+		}, "", ""},
 		{"enabled policy left out", func(r []graph.WhatIfResult) []graph.WhatIfResult {
 			return slices.DeleteFunc(r, func(x graph.WhatIfResult) bool { return x.ID == idOf(ca002) })
 		}, ca002, "did not report"},
@@ -294,6 +307,19 @@ func TestCompareWithGraph(t *testing.T) {
 				}
 			} else if len(d) != 1 || d[0].DisplayName != tc.policy || !strings.Contains(d[0].Detail, tc.detail) {
 				t.Errorf("disagreements %+v, want one on %q saying %q", d, tc.policy, tc.detail)
+			}
+			// One judgement: the table marks exactly the policies the
+			// comparison lists (a policy only Graph knows is not in it).
+			var table strings.Builder
+			whatif.WriteText(&table, r, subject, whatif.Source{Mode: "demo"}, 80)
+			inTable := 0
+			for _, x := range d {
+				if x.Local != nil {
+					inTable++
+				}
+			}
+			if n := strings.Count(table.String(), "<- DISAGREES"); n != inTable {
+				t.Errorf("the table marks %d disagreements, the comparison lists %d:\n%s", n, inTable, table.String())
 			}
 			for _, p := range r.Policies {
 				if p.State == ca.StateDisabled && p.Graph != nil {

@@ -1,0 +1,22 @@
+package text
+
+import (
+	"fmt"
+	"strings"
+
+	"mgmtsession/preflight"
+	"mgmtsession/safe"
+)
+
+// Check renders one preflight check: mark, title, reason, and the fix when
+// the check did not pass, wrapped to width (0: unwrapped). Tenant strings
+// are sanitised.
+func Check(pal Palette, c preflight.Check, width int) string {
+	mark := map[preflight.Result]string{preflight.Pass: pal.MarkPass, preflight.Warn: pal.MarkWarn, preflight.Fail: pal.MarkFail, preflight.Info: pal.MarkInfo}[c.Result]
+	var b strings.Builder
+	b.WriteString(Hang(fmt.Sprintf("%s %s: %s", mark, pal.Bold(safe.Text(c.Title)), safe.Text(c.Reason)), width, 2) + "\n")
+	if c.Fix != "" && c.Result != preflight.Pass {
+		b.WriteString("  " + Hang(fmt.Sprintf("%s %s", pal.Muted("Fix:"), safe.Text(c.Fix)), width-2, 7) + "\n")
+	}
+	return b.String()
+}
