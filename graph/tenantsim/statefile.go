@@ -23,7 +23,7 @@ func (e *stateError) Error() string { return e.Path + ": " + e.Reason }
 // decodeState reads a state file (or the embedded demo tenant) and checks
 // it, so that a hand-edited or truncated file is refused with the path of
 // what is wrong instead of making a handler fail later: a null entry in a
-// list, a missing id, a duplicate, a policy Graph would refuse.
+// list, a missing id, a duplicate, a policy or location Graph could not read.
 func decodeState(data []byte) (*state, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
@@ -59,12 +59,14 @@ func decodeState(data []byte) (*state, error) {
 			return nil, err
 		}
 	}
-	// Policies and named locations are read as Graph reads them.
+	// Policies and named locations are decoded strictly, as Graph reads
+	// them, but not validated: a tenant holds values newer than any
+	// client's list of them (a new grant control, a new client app type).
 	var err error
-	if st.Policies, err = decodeCAList(top["policies"], "policies", ca.DecodePolicy, ca.ValidatePolicy); err != nil {
+	if st.Policies, err = decodeCAList(top["policies"], "policies", ca.DecodePolicy); err != nil {
 		return nil, err
 	}
-	if st.NamedLocations, err = decodeCAList(top["namedLocations"], "namedLocations", ca.DecodeNamedLocation, ca.ValidateNamedLocation); err != nil {
+	if st.NamedLocations, err = decodeCAList(top["namedLocations"], "namedLocations", ca.DecodeNamedLocation); err != nil {
 		return nil, err
 	}
 	if err := st.validate(); err != nil {
@@ -101,7 +103,7 @@ func decodeList(raw json.RawMessage, key string, dst any) error {
 	return nil
 }
 
-func decodeCAList[T any](raw json.RawMessage, key string, decode func([]byte) (T, error), validate func(T) error) ([]*T, error) {
+func decodeCAList[T any](raw json.RawMessage, key string, decode func([]byte) (T, error)) ([]*T, error) {
 	if len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil
 	}
@@ -116,9 +118,6 @@ func decodeCAList[T any](raw json.RawMessage, key string, decode func([]byte) (T
 			return nil, &stateError{Path: path, Reason: "null where an entry is expected"}
 		}
 		v, err := decode(item)
-		if err == nil {
-			err = validate(v)
-		}
 		if err != nil {
 			var de *ca.DecodeError
 			if errors.As(err, &de) {
