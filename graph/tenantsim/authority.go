@@ -9,6 +9,7 @@ import (
 	"html"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +50,24 @@ type caller struct {
 type deviceCode struct {
 	userCode string
 	clientID string
+	scope    string
 	expires  time.Time
 	approved bool
 }
+
+// refreshToken is what a refresh token stands for: a user signed in to a
+// client. Entra binds refresh tokens to the user and the client, not to a
+// resource, and revokes them when the user's sessions are revoked.
+type refreshToken struct {
+	userID   string
+	clientID string
+	issued   time.Time
+	expires  time.Time
+}
+
+// refreshTokenLifetime is Entra's default for refresh tokens outside
+// single-page apps.
+const refreshTokenLifetime = 90 * 24 * time.Hour
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	base := s.BaseURL() + "/" + r.PathValue("tenant")
@@ -108,6 +124,10 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unauthorized_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
+	if _, e := s.parseScope(r.PostForm.Get("scope"), false); e != nil {
+		e.write(w)
+		return
+	}
 	// Nine characters from an alphabet without look-alikes, like Entra's.
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	raw := randomBytes(9)
@@ -115,9 +135,20 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 		raw[i] = alphabet[int(raw[i])%len(alphabet)]
 	}
 	code := string(raw)
-	dc := &deviceCode{userCode: code, clientID: r.PostForm.Get("client_id"), expires: time.Now().Add(deviceCodeLifetime)}
+	dc := &deviceCode{userCode: code, clientID: r.PostForm.Get("client_id"), scope: r.PostForm.Get("scope"), expires: time.Now().Add(deviceCodeLifetime)}
 	device := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	s.locked(func() { s.deviceCodes[device] = dc })
+	s.locked(func() {
+		// Expired codes are dropped as new ones come; beyond the bound
+		// the oldest go first.
+		now := time.Now()
+		s.deviceCodes.each(func(k string, old *deviceCode) bool {
+			if now.After(old.expires) {
+				s.deviceCodes.del(k)
+			}
+			return true
+		})
+		s.deviceCodes.put(device, dc, limits.deviceCodes)
+	})
 	verify := s.BaseURL() + "/devicelogin"
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user_code":        code,
@@ -135,13 +166,14 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ApproveDeviceCode(userCode string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, dc := range s.deviceCodes {
+	found := false
+	s.deviceCodes.each(func(_ string, dc *deviceCode) bool {
 		if strings.EqualFold(dc.userCode, userCode) && !dc.approved && time.Now().Before(dc.expires) {
-			dc.approved = true
-			return true
+			dc.approved, found = true, true
 		}
-	}
-	return false
+		return !found
+	})
+	return found
 }
 
 func (s *Server) deviceLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -173,20 +205,32 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	clientID := f.Get("client_id")
-	switch f.Get("grant_type") {
-	case "device_code", "urn:ietf:params:oauth:grant-type:device_code":
-		s.deviceCodeGrant(w, r, f.Get("device_code"), clientID)
-	case "password":
-		s.passwordGrant(w, r, f.Get("username"), f.Get("password"), clientID)
-	case "refresh_token":
-		var c tokenClaims
-		var ok bool
-		s.locked(func() { c, ok = s.refresh[f.Get("refresh_token")] })
-		if !ok {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+	grant := f.Get("grant_type")
+	app := grant == "client_credentials"
+	scope := f.Get("scope")
+	if grant == "device_code" || grant == "urn:ietf:params:oauth:grant-type:device_code" {
+		// The scope was named when the code was asked for.
+		s.locked(func() {
+			if dc, ok := s.deviceCodes.get(f.Get("device_code")); ok {
+				scope = dc.scope
+			}
+		})
+	}
+	var tr tokenRequest
+	if grant != "" {
+		var e *oauthErr
+		if tr, e = s.parseScope(scope, app); e != nil {
+			e.write(w)
 			return
 		}
-		s.issue(w, c, clientID)
+	}
+	switch grant {
+	case "device_code", "urn:ietf:params:oauth:grant-type:device_code":
+		s.deviceCodeGrant(w, r, f.Get("device_code"), clientID, tr)
+	case "password":
+		s.passwordGrant(w, r, f.Get("username"), f.Get("password"), clientID, tr)
+	case "refresh_token":
+		s.refreshGrant(w, f.Get("refresh_token"), clientID, tr)
 	case "client_credentials":
 		if clientID != DemoAppClientID {
 			oauthError(w, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory.")
@@ -196,18 +240,65 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided.")
 			return
 		}
-		s.issue(w, tokenClaims{Oid: DemoAppClientID, Roles: s.consentedScopes(), IdTyp: "app"}, clientID)
+		s.issue(w, tokenClaims{Oid: DemoAppClientID, IdTyp: "app"}, clientID, tr)
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+f.Get("grant_type")+"'.")
 	}
 }
 
-func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device, clientID string) {
+// refreshGrant redeems a refresh token: only for the client it was issued
+// to, only while the user's sessions have not been revoked since, and for
+// any resource the client may call (refresh tokens are not tied to one).
+func (s *Server) refreshGrant(w http.ResponseWriter, token, clientID string, tr tokenRequest) {
+	var rt refreshToken
+	var ok bool
+	var u *user
+	s.locked(func() {
+		if rt, ok = s.refresh.get(token); ok {
+			u = s.st.userByIDOrUPN(rt.userID)
+		}
+	})
+	switch {
+	case !ok:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+		return
+	case time.Now().After(rt.expires):
+		s.locked(func() { s.refresh.del(token) })
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 70043, "The refresh token has expired or is invalid due to sign-in frequency checks by Conditional Access.")
+		return
+	case rt.clientID != clientID:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid: it was issued to another client.")
+		return
+	case u == nil:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in this directory.")
+		return
+	case !u.AccountEnabled:
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.")
+		return
+	case revokedSince(u, rt.issued):
+		s.locked(func() { s.refresh.del(token) })
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
+		return
+	}
+	s.issue(w, s.userClaims(u), clientID, tr)
+}
+
+// revokedSince reports whether the user's sessions were revoked at or after
+// t (signInSessionsValidFromDateTime has a resolution of a second).
+func revokedSince(u *user, t time.Time) bool {
+	if u.SessionsValidFrom == "" {
+		return false
+	}
+	from, err := time.Parse(time.RFC3339, u.SessionsValidFrom)
+	return err == nil && !t.Truncate(time.Second).After(from)
+}
+
+func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device, clientID string, tr tokenRequest) {
 	var dc *deviceCode
 	var ok bool
 	var operator *user
 	s.locked(func() {
-		dc, ok = s.deviceCodes[device]
+		dc, ok = s.deviceCodes.get(device)
 		operator = s.st.userByIDOrUPN(s.st.Operator)
 	})
 	switch {
@@ -224,20 +315,20 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device,
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 50034, "The user account does not exist in this directory.")
 		return
 	}
-	s.locked(func() { delete(s.deviceCodes, device) })
+	s.locked(func() { s.deviceCodes.del(device) })
 	// The person approved interactively, so MFA was done in the browser; a
 	// policy that blocks (device code flow, country, ...) still stops it.
 	if res := s.signInCheck(r, operator, "deviceCodeFlow", "browser"); res.Verdict == ca.VerdictBlock {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
 		return
 	}
-	s.issue(w, s.userClaims(operator), clientID)
+	s.issue(w, s.userClaims(operator), clientID, tr)
 }
 
 // passwordGrant is the resource-owner password grant the live sign-in probe
 // uses: it is refused with the AADSTS code a real tenant gives when CA,
 // security defaults or per-user MFA demand MFA or block.
-func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username, password, clientID string) {
+func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username, password, clientID string, tr tokenRequest) {
 	var u *user
 	var privileged, secDefaults bool
 	s.locked(func() {
@@ -268,7 +359,7 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username,
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '"+graphAppID+"'.")
 	default:
 		s.recordSignIn(r, u, username, 0, "")
-		s.issue(w, s.userClaims(u), clientID)
+		s.issue(w, s.userClaims(u), clientID, tr)
 	}
 }
 
@@ -330,27 +421,50 @@ func (s *Server) recordSignIn(r *http.Request, u *user, username string, code in
 }
 
 func (s *Server) userClaims(u *user) tokenClaims {
-	return tokenClaims{Oid: u.ID, Upn: u.UserPrincipalName, Name: u.DisplayName, Scp: strings.Join(s.consentedScopes(), " "), IdTyp: "user"}
+	return tokenClaims{Oid: u.ID, Upn: u.UserPrincipalName, Name: u.DisplayName, IdTyp: "user"}
 }
 
-// issue answers a successful token request: an access token (a signed JWT
-// whose claims the product may read, as with Entra), and for users an
-// id_token, client_info and a refresh token.
-func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string) {
+// issue answers a successful token request: an access token for the
+// resource the scope named (a signed JWT whose claims the product may read,
+// as with Entra), and for users an id_token, client_info and a refresh
+// token bound to the client.
+func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string, tr tokenRequest) {
 	now := time.Now()
 	tid := s.TenantID()
-	c.Aud, c.Tid, c.Iss = s.BaseURL(), tid, "https://sts.windows.net/"+tid+"/"
+	c.Aud, c.Tid, c.Iss = tr.aud, tid, "https://sts.windows.net/"+tid+"/"
 	c.AppID, c.Iat, c.Exp = clientID, now.Unix(), now.Add(time.Hour).Unix()
+	if tr.graph {
+		consented := s.consentedScopes()
+		granted := consented
+		if !tr.isDefault {
+			for _, p := range tr.perms {
+				if !slices.ContainsFunc(consented, func(x string) bool { return strings.EqualFold(x, p) }) {
+					oauthError(w, http.StatusBadRequest, "invalid_grant", 65001, fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s'. Send an interactive authorization request for this user and resource (permission '%s').", clientID, p))
+					return
+				}
+			}
+			granted = tr.perms
+		}
+		if c.IdTyp == "app" {
+			c.Roles = consented
+		} else {
+			c.Scp = strings.Join(granted, " ")
+		}
+	} else if c.IdTyp == "user" {
+		c.Scp = "user_impersonation"
+	}
 	resp := map[string]any{
 		"token_type":     "Bearer",
-		"scope":          s.BaseURL() + "/.default",
+		"scope":          strings.Join(tr.scopes, " "),
 		"expires_in":     3599,
 		"ext_expires_in": 3599,
 		"access_token":   s.sign(c),
 	}
 	if c.IdTyp == "user" {
 		rt := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-		s.locked(func() { s.refresh[rt] = c })
+		s.locked(func() {
+			s.refresh.put(rt, refreshToken{userID: c.Oid, clientID: clientID, issued: now, expires: now.Add(refreshTokenLifetime)}, limits.refreshTokens)
+		})
 		resp["refresh_token"] = rt
 		resp["id_token"] = s.sign(map[string]any{
 			"aud": clientID, "iss": s.BaseURL() + "/" + tid + "/v2.0", "tid": tid, "oid": c.Oid,
@@ -377,8 +491,9 @@ func (s *Server) authenticate(r *http.Request) (*caller, *graphError) {
 	unauth := func(msg string) *graphError {
 		return &graphError{Status: http.StatusUnauthorized, Code: "InvalidAuthenticationToken", Message: msg}
 	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return nil, unauth("Access token is empty.")
 	}
 	parts := strings.Split(tok, ".")
@@ -398,6 +513,18 @@ func (s *Server) authenticate(r *http.Request) (*caller, *graphError) {
 	}
 	if time.Now().Unix() > c.Exp {
 		return nil, unauth("Lifetime validation failed, the token is expired.")
+	}
+	// A token for another resource, or an id_token (its audience is the
+	// client), is signed by the same authority but does not open Graph.
+	if !slices.Contains(s.graphAudiences(), c.Aud) {
+		return nil, unauth("Access token validation failure. Invalid audience.")
+	}
+	tid := s.TenantID()
+	if c.Tid != tid || c.Iss != "https://sts.windows.net/"+tid+"/" {
+		return nil, unauth("Access token validation failure. Invalid issuer.")
+	}
+	if c.IdTyp != "user" && c.IdTyp != "app" {
+		return nil, unauth("Access token validation failure.")
 	}
 	if c.IdTyp == "app" {
 		return &caller{App: true, AppRoles: c.Roles}, nil

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,9 @@ func TestStateFileIsValidatedOnLoad(t *testing.T) {
 		{name: "unknown method", edit: func(m map[string]any) { obj(list(m, "users")[0])["methods"] = []any{"password", "carrierPigeon"} }, want: "users[0].methods[1]"},
 		{name: "unknown per-user MFA state", edit: func(m map[string]any) { obj(list(m, "users")[0])["perUserMfaState"] = "on" }, want: "users[0].perUserMfaState"},
 		{name: "role assignment without a principal", edit: func(m map[string]any) { delete(obj(list(m, "roleAssignments")[0]), "principalId") }, want: "roleAssignments[0].principalId"},
-		{name: "invalid policy", edit: func(m map[string]any) { obj(list(m, "policies")[2])["state"] = "on" }, want: "policies[2].state"},
-		{name: "invalid named location", edit: func(m map[string]any) { obj(list(m, "namedLocations")[0])["ipRanges"] = []any{} }, want: "namedLocations[0].ipRanges"},
+		{name: "policy Graph could not read", edit: func(m map[string]any) { obj(list(m, "policies")[2])["conditions"] = "all" }, want: "policies[2].conditions"},
+		{name: "policy with a property Graph does not have", edit: func(m map[string]any) { obj(list(m, "policies")[2])["colour"] = "blue" }, want: "policies[2].colour"},
+		{name: "named location Graph could not read", edit: func(m map[string]any) { obj(list(m, "namedLocations")[0])["ipRanges"] = "x" }, want: "namedLocations[0].ipRanges"},
 		{name: "no tenant id", edit: func(m map[string]any) { delete(m, "tenantId") }, want: "tenantId"},
 		{name: "wrong type", edit: func(m map[string]any) { obj(list(m, "users")[0])["accountEnabled"] = "yes" }, want: "users[0].accountEnabled"},
 		{name: "not JSON", raw: "{\n  \"tenantId\": \"x\",\n  \"users\": [,]\n}", want: "line 3"},
@@ -268,4 +270,102 @@ func TestListensOnlyOnLoopback(t *testing.T) {
 			t.Errorf("localhost resolving to %v: %v", bad, err)
 		}
 	}
+}
+
+// operatorTokens signs the operator in with the device code flow and
+// returns the token answer.
+func (s *sim) operatorTokens(t *testing.T) *answer {
+	t.Helper()
+	device, user := s.deviceCode(t)
+	if !s.srv.ApproveDeviceCode(user) {
+		t.Fatal("the pending code was not accepted")
+	}
+	return s.pollDeviceCode(device).want(t, http.StatusOK)
+}
+
+func (s *sim) tokenRequest(v url.Values) *answer {
+	s.t.Helper()
+	return s.form("/"+s.srv.TenantID()+"/oauth2/v2.0/token", v)
+}
+
+// As Entra and Graph do: a token is for the resource its scope named, and
+// Graph takes only its own; an id_token is not an access token; a refresh
+// token is bound to its client and dies with a session revocation; the
+// bearer scheme is case-insensitive.
+func TestTokensAreCheckedAsEntraAndGraphDo(t *testing.T) {
+	s := newSim(t, "")
+	appForm := func(scope string) url.Values {
+		v := url.Values{"client_id": {tenantsim.DemoAppClientID}, "client_secret": {s.srv.ClientSecret()}, "grant_type": {"client_credentials"}}
+		if scope != "" {
+			v.Set("scope", scope)
+		}
+		return v
+	}
+	graphCall := func(tok, scheme, path string) *answer {
+		return s.call("GET", path, nil, "Authorization", scheme+" "+tok)
+	}
+
+	// A token for another resource does not open Graph.
+	arm := s.tokenRequest(appForm("https://management.azure.com/.default")).want(t, http.StatusOK)
+	graphCall(arm.str("access_token"), "Bearer", "/organization").graphError(t, http.StatusUnauthorized, "InvalidAuthenticationToken")
+	// A resource the tenant does not know, no scope, a scope without
+	// /.default for an app, two resources at once: refused as Entra does.
+	if c := oauthError(t, s.tokenRequest(appForm("https://nothing.example/.default")), http.StatusBadRequest, "invalid_resource"); c[0] != 500011 {
+		t.Errorf("unknown resource: AADSTS%d, want 500011", c[0])
+	}
+	if c := oauthError(t, s.tokenRequest(appForm("")), http.StatusBadRequest, "invalid_request"); c[0] != 90014 {
+		t.Errorf("no scope: AADSTS%d, want 90014", c[0])
+	}
+	if c := oauthError(t, s.tokenRequest(appForm(s.srv.BaseURL()+"/User.Read.All")), http.StatusBadRequest, "invalid_scope"); c[0] != 1002012 {
+		t.Errorf("app scope without /.default: AADSTS%d, want 1002012", c[0])
+	}
+	if c := oauthError(t, s.tokenRequest(appForm(s.srv.BaseURL()+"/.default https://management.azure.com/.default")), http.StatusBadRequest, "invalid_scope"); c[0] != 28000 {
+		t.Errorf("two resources: AADSTS%d, want 28000", c[0])
+	}
+
+	tok := s.operatorTokens(t)
+	// The id_token is signed by the same authority but is no access token.
+	graphCall(tok.str("id_token"), "Bearer", "/me").graphError(t, http.StatusUnauthorized, "InvalidAuthenticationToken")
+	// The scheme is case-insensitive (RFC 9110).
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		graphCall(tok.str("access_token"), scheme, "/me").want(t, http.StatusOK)
+	}
+	graphCall(tok.str("access_token"), "Basic", "/me").graphError(t, http.StatusUnauthorized, "InvalidAuthenticationToken")
+
+	refresh := func(rt, clientID, scope string) *answer {
+		return s.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {rt}, "scope": {scope}})
+	}
+	graphScope := s.srv.BaseURL() + "/.default offline_access openid profile"
+	// A delegated token asked for one permission carries only that one.
+	narrow := refresh(tok.str("refresh_token"), tenantsim.PublicClientID, s.srv.BaseURL()+"/User.Read offline_access").want(t, http.StatusOK)
+	graphCall(narrow.str("access_token"), "Bearer", "/me").want(t, http.StatusOK)
+	graphCall(narrow.str("access_token"), "Bearer", "/users").graphError(t, http.StatusForbidden, "Authorization_RequestDenied")
+	// One that was never consented is refused.
+	if c := oauthError(t, refresh(tok.str("refresh_token"), tenantsim.PublicClientID, s.srv.BaseURL()+"/Mail.Send"), http.StatusBadRequest, "invalid_grant"); c[0] != 65001 {
+		t.Errorf("unconsented scope: AADSTS%d, want 65001", c[0])
+	}
+	// A refresh token is bound to the client it was issued to.
+	if c := oauthError(t, refresh(tok.str("refresh_token"), tenantsim.DemoAppClientID, graphScope), http.StatusBadRequest, "invalid_grant"); c[0] != 70000 {
+		t.Errorf("another client: AADSTS%d, want 70000", c[0])
+	}
+	// Entra does not revoke a refresh token when it is used ("Refresh
+	// tokens replace themselves with a fresh token upon every use. The
+	// Microsoft identity platform doesn't revoke old refresh tokens",
+	// learn.microsoft.com/entra/identity-platform/refresh-tokens) ...
+	fresh := refresh(tok.str("refresh_token"), tenantsim.PublicClientID, graphScope).want(t, http.StatusOK)
+	if fresh.str("refresh_token") == "" || fresh.str("refresh_token") == tok.str("refresh_token") {
+		t.Errorf("a refresh answers with a new refresh token: %s", fresh.Raw)
+	}
+	refresh(tok.str("refresh_token"), tenantsim.PublicClientID, graphScope).want(t, http.StatusOK)
+	// ... but revoking the user's sessions revokes every one of them.
+	s.call("POST", "/users/"+operatorID+"/revokeSignInSessions", nil).want(t, http.StatusOK)
+	time.Sleep(1100 * time.Millisecond) // the revocation time has a resolution of a second
+	for _, rt := range []string{tok.str("refresh_token"), fresh.str("refresh_token")} {
+		if c := oauthError(t, refresh(rt, tenantsim.PublicClientID, graphScope), http.StatusBadRequest, "invalid_grant"); c[0] != 50173 {
+			t.Errorf("after revocation: AADSTS%d, want 50173", c[0])
+		}
+	}
+	// A new sign-in works again.
+	again := s.operatorTokens(t)
+	refresh(again.str("refresh_token"), tenantsim.PublicClientID, graphScope).want(t, http.StatusOK)
 }

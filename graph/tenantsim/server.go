@@ -66,8 +66,8 @@ type Server struct {
 	signKey []byte
 	secret  string // the demo app's client secret
 
-	deviceCodes map[string]*deviceCode // by device_code
-	refresh     map[string]tokenClaims // by refresh token
+	deviceCodes bounded[*deviceCode]  // by device_code
+	refresh     bounded[refreshToken] // by refresh token
 
 	connMu sync.Mutex
 	fresh  map[net.Conn]bool // connections that have not sent a request yet
@@ -111,14 +111,12 @@ func New(opts Options) (*Server, error) {
 		opts.PageSize = 100
 	}
 	s := &Server{
-		st:          st,
-		opts:        opts,
-		roles:       roles,
-		signKey:     randomBytes(32),
-		secret:      "demo~" + hex.EncodeToString(randomBytes(18)),
-		deviceCodes: map[string]*deviceCode{},
-		refresh:     map[string]tokenClaims{},
-		visibleAt:   map[string]time.Time{},
+		st:        st,
+		opts:      opts,
+		roles:     roles,
+		signKey:   randomBytes(32),
+		secret:    "demo~" + hex.EncodeToString(randomBytes(18)),
+		visibleAt: map[string]time.Time{},
 	}
 	if err := st.save(opts.StatePath); err != nil {
 		return nil, err
