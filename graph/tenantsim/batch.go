@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -51,13 +52,20 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, _ *caller) *graph
 	}
 	seen := map[string]bool{}
 	for _, item := range b.Requests {
-		if item.ID == "" || seen[item.ID] {
+		// Ids are case-insensitive, and unique.
+		if item.ID == "" || seen[strings.ToLower(item.ID)] {
 			return errBadRequest("BadRequest", "Batch request ids must be present and unique ('%s').", item.ID)
 		}
+		seen[strings.ToLower(item.ID)] = true
 		if item.Method == "" || item.URL == "" {
 			return errBadRequest("BadRequest", "Batch request '%s' needs a method and a url.", item.ID)
 		}
-		seen[item.ID] = true
+		if gerr := checkBatchURL(item); gerr != nil {
+			return gerr
+		}
+		if hasBody(item.Body) && headerOf(item.Headers, "Content-Type") == "" {
+			return errBadRequest("BadRequest", "Write request id : %s does not contain Content-Type header or body.", item.ID)
+		}
 	}
 	version := "/v1.0"
 	if strings.HasPrefix(r.URL.Path, "/beta/") {
@@ -68,12 +76,12 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, _ *caller) *graph
 	for _, item := range b.Requests {
 		failed := false
 		for _, dep := range item.DependsOn {
-			if st, ok := status[dep]; !ok || st >= 400 {
+			if st, ok := status[strings.ToLower(dep)]; !ok || st >= 400 {
 				failed = true
 			}
 		}
 		if failed {
-			status[item.ID] = http.StatusFailedDependency
+			status[strings.ToLower(item.ID)] = http.StatusFailedDependency
 			responses = append(responses, map[string]any{"id": item.ID, "status": http.StatusFailedDependency,
 				"body": map[string]any{"error": map[string]any{"code": "FailedDependency", "message": "A request this one depends on failed."}}})
 			continue
@@ -84,7 +92,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, _ *caller) *graph
 		}
 		sub, err := http.NewRequestWithContext(r.Context(), strings.ToUpper(item.Method), version+target, readerOf(item.Body))
 		if err != nil {
-			status[item.ID] = http.StatusBadRequest
+			status[strings.ToLower(item.ID)] = http.StatusBadRequest
 			responses = append(responses, map[string]any{"id": item.ID, "status": http.StatusBadRequest,
 				"body": map[string]any{"error": map[string]any{"code": "BadRequest", "message": "Invalid request url."}}})
 			continue
@@ -94,13 +102,16 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, _ *caller) *graph
 		for k, v := range item.Headers {
 			sub.Header.Set(k, v)
 		}
+		if !hasBody(item.Body) {
+			sub.Body, sub.ContentLength = http.NoBody, 0
+		}
 		rec := &batchRecorder{header: http.Header{}, status: http.StatusOK}
 		// Each item is a request of its own, with its own request id for
 		// its error body and for Microsoft support.
 		rec.header.Set("request-id", newGUID())
 		rec.header.Set("client-request-id", rec.header.Get("request-id"))
 		s.inner.ServeHTTP(rec, sub)
-		status[item.ID] = rec.status
+		status[strings.ToLower(item.ID)] = rec.status
 		resp := map[string]any{"id": item.ID, "status": rec.status}
 		headers := map[string]string{}
 		for k := range rec.header {
@@ -114,4 +125,47 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, _ *caller) *graph
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"responses": responses})
 	return nil
+}
+
+// checkBatchURL refuses what Graph refuses in an item's url: anything but
+// a path relative to the batch's version, a "." or ".." segment (plain or
+// percent-encoded) that would leave it, and a nested $batch.
+func checkBatchURL(item batchRequest) *graphError {
+	bad := func(why string) *graphError {
+		return errBadRequest("BadRequest", "Invalid request url '%s' of batch request '%s': %s.", item.URL, item.ID, why)
+	}
+	u, err := url.Parse(item.URL)
+	if err != nil {
+		return bad("it cannot be parsed")
+	}
+	if u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(item.URL, "//") {
+		return bad("it must be relative to the version, such as /users")
+	}
+	if strings.Contains(item.URL, "\\") {
+		return bad("it holds a backslash")
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		switch {
+		case seg == "." || seg == "..":
+			return bad("it holds a '" + seg + "' segment")
+		case strings.EqualFold(seg, "$batch"):
+			return bad("a batch cannot hold a batch")
+		}
+	}
+	return nil
+}
+
+func hasBody(b json.RawMessage) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) > 0 && string(t) != "null"
+}
+
+// headerOf reads a batch item's header, whose name is case-insensitive.
+func headerOf(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }

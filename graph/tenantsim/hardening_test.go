@@ -369,3 +369,46 @@ func TestTokensAreCheckedAsEntraAndGraphDo(t *testing.T) {
 	again := s.operatorTokens(t)
 	refresh(again.str("refresh_token"), tenantsim.PublicClientID, graphScope).want(t, http.StatusOK)
 }
+
+// What Graph refuses in a $batch is refused as a whole with 400: an item
+// URL climbing out of its version with "..", a nested $batch, a body
+// without Content-Type, ids that differ only in case (ids are
+// case-insensitive and must be unique), an absolute URL.
+func TestBatchRefusesWhatGraphRefuses(t *testing.T) {
+	s := newSim(t, "")
+	item := func(id, method, u string, extra ...any) map[string]any {
+		m := map[string]any{"id": id, "method": method, "url": u}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name  string
+		items []any
+	}{
+		{"dot-dot in the url", []any{item("1", "GET", "/users/../organization")}},
+		{"dot-dot at the start", []any{item("1", "GET", "../beta/organization")}},
+		{"encoded dot-dot", []any{item("1", "GET", "/users/%2e%2e/organization")}},
+		{"a nested batch", []any{item("1", "POST", "/$batch", "headers", map[string]string{"Content-Type": "application/json"},
+			"body", map[string]any{"requests": []any{item("1", "GET", "/organization")}})}},
+		{"a nested batch in another case", []any{item("1", "POST", "/$BATCH", "headers", map[string]string{"Content-Type": "application/json"},
+			"body", map[string]any{"requests": []any{item("1", "GET", "/organization")}})}},
+		{"a body without Content-Type", []any{item("1", "POST", "/users", "body", newUserBody("nobatch@"+initialDomain, nil))}},
+		{"ids differing only in case", []any{item("a", "GET", "/organization"), item("A", "GET", "/domains")}},
+		{"an absolute url", []any{item("1", "GET", "https://example.com/v1.0/organization")}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s.call("POST", "/$batch", map[string]any{"requests": c.items}).graphError(t, http.StatusBadRequest, "BadRequest")
+		})
+	}
+	// Nothing of a refused batch ran.
+	s.call("GET", "/users/nobatch@"+initialDomain, nil).graphError(t, http.StatusNotFound, "Request_ResourceNotFound")
+	// The header's name is case-insensitive, like any header's.
+	ok := s.call("POST", "/$batch", map[string]any{"requests": []any{item("1", "POST", "/users",
+		"headers", map[string]string{"content-type": "application/json"}, "body", newUserBody("batched2@"+initialDomain, nil))}}).want(t, http.StatusOK)
+	if st := obj(list(ok.Body, "responses")[0])["status"]; st != float64(201) {
+		t.Errorf("item status %v: %s", st, ok.Raw)
+	}
+}
