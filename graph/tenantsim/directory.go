@@ -284,11 +284,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *caller) *g
 			}
 			g := u.graphUser()
 			var ok bool
-			ok, gerr = f.match(func(prop string) (string, bool) {
-				v, present := g[prop]
-				str, _ := v.(string)
-				return str, present
-			})
+			ok, gerr = f.match(func(prop string) (any, bool) { return propertyOf(g, prop) })
 			var shown map[string]any
 			if gerr == nil && ok {
 				shown, gerr = userJSON(r, u)
@@ -570,9 +566,21 @@ func (s *Server) patchRequirements(w http.ResponseWriter, r *http.Request, _ *ca
 }
 
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	items := make([]any, len(s.roles))
-	for i, rd := range s.roles {
-		items[i] = map[string]any{"id": rd.ID, "templateId": rd.ID, "displayName": rd.DisplayName, "isBuiltIn": true, "isEnabled": true, "isPrivileged": rd.IsPrivileged}
+	f, gerr := parseFilter(r.URL.Query().Get("$filter"))
+	if gerr != nil {
+		return gerr
+	}
+	var items []any
+	for _, rd := range s.roles {
+		g := map[string]any{"id": rd.ID, "templateId": rd.ID, "displayName": rd.DisplayName, "isBuiltIn": true, "isEnabled": true,
+			"isPrivileged": rd.IsPrivileged, "description": nil, "version": "1", "resourceScopes": []any{"/"}}
+		ok, gerr := f.match(func(prop string) (any, bool) { return propertyOf(g, prop) })
+		if gerr != nil {
+			return gerr
+		}
+		if ok {
+			items = append(items, g)
+		}
 	}
 	writeJSON(w, http.StatusOK, s.page(r, items))
 	return nil
@@ -592,7 +600,7 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request, _ *
 		for _, ra := range s.st.RoleAssignments {
 			g := ra.graph()
 			var ok bool
-			if ok, gerr = f.match(func(prop string) (string, bool) { v, present := g[prop].(string); return v, present }); gerr != nil {
+			if ok, gerr = f.match(func(prop string) (any, bool) { return propertyOf(g, prop) }); gerr != nil {
 				return
 			}
 			if ok && s.visible(ra.ID) {
@@ -671,7 +679,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, _ *caller) 
 	s.locked(func() {
 		for _, e := range s.st.SignIns {
 			var ok bool
-			if ok, gerr = f.match(func(prop string) (string, bool) { v, present := e[prop]; str, _ := v.(string); return str, present }); gerr != nil {
+			if ok, gerr = f.match(func(prop string) (any, bool) { return propertyOf(e, prop) }); gerr != nil {
 				return
 			}
 			if ok {

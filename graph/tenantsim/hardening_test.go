@@ -412,3 +412,86 @@ func TestBatchRefusesWhatGraphRefuses(t *testing.T) {
 		t.Errorf("item status %v: %s", st, ok.Raw)
 	}
 }
+
+// $filter is parsed in linear time: 100,000 parentheses took 16 s. What it
+// cannot read, however long, is a quick 400.
+func TestFilterParsesInLinearTime(t *testing.T) {
+	s := newSim(t, "")
+	for name, f := range map[string]string{
+		"parentheses":  strings.Repeat("(", 100000),
+		"nested":       strings.Repeat("(", 50000) + "displayName eq 'x'" + strings.Repeat(")", 50000),
+		"long or":      strings.Repeat("displayName eq 'x' or ", 20000) + "displayName eq 'y'",
+		"long literal": "displayName eq '" + strings.Repeat("''", 100000) + "'",
+	} {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.GraphURL()+"/users?$filter="+url.QueryEscape(f), nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := s.hc.Do(req)
+		cancel()
+		if err != nil {
+			t.Errorf("%s: no answer within 5 s", name)
+			continue
+		}
+		resp.Body.Close()
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: answered in %v", name, d)
+		}
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+}
+
+// $filter as Graph reads it: and, or, not and parentheses, eq and ne, in,
+// startswith, and literals other than strings (accountEnabled eq true).
+func TestFilterAsGraphReadsIt(t *testing.T) {
+	s := newSim(t, "")
+	ids := func(f string) []string {
+		t.Helper()
+		a := s.call("GET", "/users?$select=id&$filter="+url.QueryEscape(f), nil).want(t, http.StatusOK)
+		var out []string
+		for _, u := range list(a.Body, "value") {
+			out = append(out, obj(u)["id"].(string))
+		}
+		return out
+	}
+	s.call("PATCH", "/users/"+meganID, map[string]any{"accountEnabled": false}).want(t, http.StatusNoContent)
+	if got := ids("accountEnabled eq false"); len(got) != 1 || got[0] != meganID {
+		t.Errorf("accountEnabled eq false: %v", got)
+	}
+	if got := ids("accountEnabled eq true"); len(got) != 5 {
+		t.Errorf("accountEnabled eq true: %d users, want 5", len(got))
+	}
+	if got := ids("userType eq 'Guest' or (startswith(displayName,'Break') and not (displayName eq 'Break glass 2'))"); len(got) != 2 {
+		t.Errorf("and/or/not: %v", got)
+	}
+	if got := ids("userType ne 'Member'"); len(got) != 1 {
+		t.Errorf("ne: %v", got)
+	}
+	if got := ids("mail eq null"); len(got) != 6 {
+		t.Errorf("eq null: %v", got)
+	}
+	s.call("GET", "/users?$filter="+url.QueryEscape("accountEnabled eq 'true'"), nil).graphError(t, http.StatusBadRequest, "BadRequest")
+	s.call("GET", "/users?$filter="+url.QueryEscape("accountEnabled eq true and"), nil).graphError(t, http.StatusBadRequest, "BadRequest")
+}
+
+// roleDefinitions honours $filter: a client asking for Exchange
+// Administrator and taking the first answer got Global Administrator.
+func TestRoleDefinitionsFilter(t *testing.T) {
+	s := newSim(t, "")
+	a := s.call("GET", "/roleManagement/directory/roleDefinitions?$filter="+url.QueryEscape("displayName eq 'Exchange Administrator'"), nil).want(t, http.StatusOK)
+	v := list(a.Body, "value")
+	if len(v) != 1 || obj(v[0])["id"] != "29232cdf-9323-42fd-ade2-1d097af3e4de" {
+		t.Fatalf("displayName eq 'Exchange Administrator': %s", a.Raw)
+	}
+	a = s.call("GET", "/roleManagement/directory/roleDefinitions?$filter="+url.QueryEscape("templateId eq '"+globalReader+"'"), nil).want(t, http.StatusOK)
+	if v := list(a.Body, "value"); len(v) != 1 || obj(v[0])["displayName"] != "Global Reader" {
+		t.Errorf("templateId eq: %s", a.Raw)
+	}
+	a = s.call("GET", "/roleManagement/directory/roleDefinitions?$filter="+url.QueryEscape("displayName eq 'No Such Role'"), nil).want(t, http.StatusOK)
+	if v := list(a.Body, "value"); len(v) != 0 {
+		t.Errorf("no match: %s", a.Raw)
+	}
+	s.call("GET", "/roleManagement/directory/roleDefinitions?$filter="+url.QueryEscape("colour eq 'red'"), nil).graphError(t, http.StatusBadRequest, "BadRequest")
+}
