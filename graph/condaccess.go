@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -44,7 +43,11 @@ func (c *Client) Policies(ctx context.Context) ([]ca.Policy, error) {
 // Policy reads one policy.
 func (c *Client) Policy(ctx context.Context, id string) (ca.Policy, error) {
 	var p ca.Policy
-	err := c.getJSON(ctx, "reading policy "+id, policiesPath+"/"+url.PathEscape(id), nil, &p)
+	path, err := pathf(policiesPath+"/%s", id)
+	if err != nil {
+		return p, fmt.Errorf("reading policy: %w", err)
+	}
+	err = c.getJSON(ctx, "reading policy "+id, path, nil, &p)
 	return p, err
 }
 
@@ -75,14 +78,22 @@ func (c *Client) UpdatePolicy(ctx context.Context, p ca.Policy) error {
 	if err != nil {
 		return fmt.Errorf("updating policy %s: %w", p.DisplayName, err)
 	}
+	path, err := pathf(policiesPath+"/%s", p.ID)
+	if err != nil {
+		return fmt.Errorf("updating policy %s: %w", p.DisplayName, err)
+	}
 	return c.replicated(ctx, func() error {
-		return c.sendJSON(ctx, "updating policy "+p.DisplayName, abs.PATCH, policiesPath+"/"+url.PathEscape(p.ID), body, nil)
+		return c.sendJSON(ctx, "updating policy "+p.DisplayName, abs.PATCH, path, body, nil)
 	})
 }
 
 // DeletePolicy deletes a policy; one already gone counts as deleted.
 func (c *Client) DeletePolicy(ctx context.Context, id string) error {
-	err := c.sendJSON(ctx, "deleting policy "+id, abs.DELETE, policiesPath+"/"+url.PathEscape(id), nil, nil)
+	path, err := pathf(policiesPath+"/%s", id)
+	if err != nil {
+		return fmt.Errorf("deleting policy: %w", err)
+	}
+	err = c.sendJSON(ctx, "deleting policy "+id, abs.DELETE, path, nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -97,7 +108,11 @@ func (c *Client) NamedLocations(ctx context.Context) ([]ca.NamedLocation, error)
 // NamedLocation reads one named location.
 func (c *Client) NamedLocation(ctx context.Context, id string) (ca.NamedLocation, error) {
 	var l ca.NamedLocation
-	err := c.getJSON(ctx, "reading named location "+id, locationsPath+"/"+url.PathEscape(id), nil, &l)
+	path, err := pathf(locationsPath+"/%s", id)
+	if err != nil {
+		return l, fmt.Errorf("reading named location: %w", err)
+	}
+	err = c.getJSON(ctx, "reading named location "+id, path, nil, &l)
 	return l, err
 }
 
@@ -147,14 +162,22 @@ func (c *Client) UpdateNamedLocation(ctx context.Context, l ca.NamedLocation) er
 	if err != nil {
 		return fmt.Errorf("updating named location %s: %w", l.DisplayName, err)
 	}
+	path, err := pathf(locationsPath+"/%s", l.ID)
+	if err != nil {
+		return fmt.Errorf("updating named location %s: %w", l.DisplayName, err)
+	}
 	return c.replicated(ctx, func() error {
-		return c.sendJSON(ctx, "updating named location "+l.DisplayName, abs.PATCH, locationsPath+"/"+url.PathEscape(l.ID), body, nil)
+		return c.sendJSON(ctx, "updating named location "+l.DisplayName, abs.PATCH, path, body, nil)
 	})
 }
 
 // DeleteNamedLocation deletes a location. A trusted location cannot be
 // deleted, so it is un-trusted first; one already gone counts as deleted.
 func (c *Client) DeleteNamedLocation(ctx context.Context, l ca.NamedLocation) error {
+	path, err := pathf(locationsPath+"/%s", l.ID)
+	if err != nil {
+		return fmt.Errorf("deleting named location %s: %w", l.DisplayName, err)
+	}
 	if l.IsIP() && l.IsTrusted {
 		l.IsTrusted = false
 		if err := c.UpdateNamedLocation(ctx, l); err != nil {
@@ -164,7 +187,7 @@ func (c *Client) DeleteNamedLocation(ctx context.Context, l ca.NamedLocation) er
 			return err
 		}
 	}
-	err := c.sendJSON(ctx, "deleting named location "+l.DisplayName, abs.DELETE, locationsPath+"/"+url.PathEscape(l.ID), nil, nil)
+	err = c.sendJSON(ctx, "deleting named location "+l.DisplayName, abs.DELETE, path, nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}

@@ -293,7 +293,11 @@ func (c *Client) getUser(ctx context.Context, op, path string) (User, error) {
 
 // User reads a user by object id or UPN.
 func (c *Client) User(ctx context.Context, idOrUPN string) (User, error) {
-	return c.getUser(ctx, "reading user "+idOrUPN, "/users/"+url.PathEscape(idOrUPN))
+	path, err := pathf("/users/%s", idOrUPN)
+	if err != nil {
+		return User{}, fmt.Errorf("reading user: %w", err)
+	}
+	return c.getUser(ctx, "reading user "+idOrUPN, path)
 }
 
 // quoteOData quotes a string literal for $filter.
@@ -317,8 +321,11 @@ func (c *Client) FindUsersByPrefix(ctx context.Context, prefixes ...string) ([]U
 // GroupMembers lists the users in a group, directly or through nested
 // groups (transitiveMembers cast to users).
 func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, error) {
-	return listJSON[User](ctx, c, "reading the members of group "+groupID,
-		"/groups/"+url.PathEscape(groupID)+"/transitiveMembers/microsoft.graph.user", withUserProperties(nil))
+	path, err := pathf("/groups/%s/transitiveMembers/microsoft.graph.user", groupID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the members of a group: %w", err)
+	}
+	return listJSON[User](ctx, c, "reading the members of group "+groupID, path, withUserProperties(nil))
 }
 
 // UsersByID reads several users in one request (at most 15 ids per $filter
@@ -393,14 +400,22 @@ func (c *Client) UpdateUser(ctx context.Context, id string, p UserPatch) error {
 	if p.Password != nil {
 		body["passwordProfile"] = passwordProfile(*p.Password)
 	}
+	path, err := pathf("/users/%s", id)
+	if err != nil {
+		return fmt.Errorf("updating user: %w", err)
+	}
 	return c.replicated(ctx, func() error {
-		return c.sendJSON(ctx, "updating user "+id, abs.PATCH, "/users/"+url.PathEscape(id), body, nil)
+		return c.sendJSON(ctx, "updating user "+id, abs.PATCH, path, body, nil)
 	})
 }
 
 // DeleteUser deletes a user; one already gone counts as deleted.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	err := c.sendJSON(ctx, "deleting user "+id, abs.DELETE, "/users/"+url.PathEscape(id), nil, nil)
+	path, err := pathf("/users/%s", id)
+	if err != nil {
+		return fmt.Errorf("deleting user: %w", err)
+	}
+	err = c.sendJSON(ctx, "deleting user "+id, abs.DELETE, path, nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -409,7 +424,11 @@ func (c *Client) DeleteUser(ctx context.Context, id string) error {
 
 // RevokeSessions ends the user's existing sign-in sessions.
 func (c *Client) RevokeSessions(ctx context.Context, id string) error {
-	ri, err := c.request(abs.POST, "/users/"+url.PathEscape(id)+"/revokeSignInSessions", nil)
+	path, err := pathf("/users/%s/revokeSignInSessions", id)
+	if err != nil {
+		return fmt.Errorf("revoking the sessions of a user: %w", err)
+	}
+	ri, err := c.request(abs.POST, path, nil)
 	if err != nil {
 		return err
 	}
@@ -443,14 +462,21 @@ func (c *Client) MyMemberships(ctx context.Context) (Memberships, error) {
 
 // UserMemberships reads a user's transitive groups and directory roles.
 func (c *Client) UserMemberships(ctx context.Context, id string) (Memberships, error) {
-	return c.memberships(ctx, "reading the memberships of "+id, "/users/"+url.PathEscape(id)+"/transitiveMemberOf")
+	path, err := pathf("/users/%s/transitiveMemberOf", id)
+	if err != nil {
+		return Memberships{}, fmt.Errorf("reading the memberships of a user: %w", err)
+	}
+	return c.memberships(ctx, "reading the memberships of "+id, path)
 }
 
 // AuthMethods lists a user's registered authentication methods, whatever
 // their kind (a kind newer than this code keeps its @odata.type).
 func (c *Client) AuthMethods(ctx context.Context, id string) ([]AuthMethod, error) {
-	return listJSON[AuthMethod](ctx, c, "reading the authentication methods of "+id,
-		"/users/"+url.PathEscape(id)+"/authentication/methods", nil)
+	path, err := pathf("/users/%s/authentication/methods", id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the authentication methods of a user: %w", err)
+	}
+	return listJSON[AuthMethod](ctx, c, "reading the authentication methods of "+id, path, nil)
 }
 
 // PerUserMFA reads the legacy per-user MFA state (disabled, enabled or
@@ -460,14 +486,22 @@ func (c *Client) PerUserMFA(ctx context.Context, id string) (string, error) {
 	var body struct {
 		PerUserMfaState string `json:"perUserMfaState"`
 	}
-	err := c.getJSON(ctx, "reading the per-user MFA state of "+id, c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", nil, &body)
+	path, err := pathf("/users/%s/authentication/requirements", id)
+	if err != nil {
+		return "", fmt.Errorf("reading the per-user MFA state of a user: %w", err)
+	}
+	err = c.getJSON(ctx, "reading the per-user MFA state of "+id, c.beta+path, nil, &body)
 	return body.PerUserMfaState, err
 }
 
 // SetPerUserMFA changes the legacy per-user MFA state (beta).
 func (c *Client) SetPerUserMFA(ctx context.Context, id, state string) error {
+	path, err := pathf("/users/%s/authentication/requirements", id)
+	if err != nil {
+		return fmt.Errorf("changing the per-user MFA state of a user: %w", err)
+	}
 	return c.sendJSON(ctx, "changing the per-user MFA state of "+id, abs.PATCH,
-		c.beta+"/users/"+url.PathEscape(id)+"/authentication/requirements", map[string]any{"perUserMfaState": state}, nil)
+		c.beta+path, map[string]any{"perUserMfaState": state}, nil)
 }
 
 // openTypeExtension is the @odata.type of an open extension.
@@ -478,7 +512,11 @@ const openTypeExtension = "#microsoft.graph.openTypeExtension"
 // the extension's own id and extensionName and the @odata annotations
 // (@odata.type, @odata.context, @odata.id).
 func (c *Client) Extension(ctx context.Context, userID, name string) (data map[string]any, found bool, err error) {
-	err = c.getJSON(ctx, "reading the "+name+" extension", "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil, &data)
+	path, err := pathf("/users/%s/extensions/%s", userID, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the %s extension: %w", name, err)
+	}
+	err = c.getJSON(ctx, "reading the "+name+" extension", path, nil, &data)
 	if IsNotFound(err) {
 		return nil, false, nil
 	}
@@ -506,19 +544,30 @@ func (c *Client) SetExtension(ctx context.Context, userID, name string, props ma
 		ext[k] = v
 	}
 	ext["@odata.type"], ext["extensionName"] = openTypeExtension, name
-	path := "/users/" + url.PathEscape(userID) + "/extensions"
+	path, err := pathf("/users/%s/extensions", userID)
+	if err != nil {
+		return fmt.Errorf("recording the %s extension: %w", name, err)
+	}
+	extPath, err := pathf("/users/%s/extensions/%s", userID, name)
+	if err != nil {
+		return fmt.Errorf("recording the %s extension: %w", name, err)
+	}
 	return c.replicated(ctx, func() error {
 		err := c.sendJSON(ctx, "recording the "+name+" extension", abs.POST, path, ext, nil)
 		if err == nil || statusOf(err) != 409 {
 			return err
 		}
-		return c.sendJSON(ctx, "updating the "+name+" extension", abs.PATCH, path+"/"+url.PathEscape(name), ext, nil)
+		return c.sendJSON(ctx, "updating the "+name+" extension", abs.PATCH, extPath, ext, nil)
 	})
 }
 
 // DeleteExtension removes a user's open extension; absent counts as done.
 func (c *Client) DeleteExtension(ctx context.Context, userID, name string) error {
-	err := c.sendJSON(ctx, "deleting the "+name+" extension", abs.DELETE, "/users/"+url.PathEscape(userID)+"/extensions/"+url.PathEscape(name), nil, nil)
+	path, err := pathf("/users/%s/extensions/%s", userID, name)
+	if err != nil {
+		return fmt.Errorf("deleting the %s extension: %w", name, err)
+	}
+	err = c.sendJSON(ctx, "deleting the "+name+" extension", abs.DELETE, path, nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -556,7 +605,11 @@ func (c *Client) AssignRole(ctx context.Context, principalID, roleTemplateID str
 
 // RemoveRoleAssignment deletes a role assignment; absent counts as done.
 func (c *Client) RemoveRoleAssignment(ctx context.Context, id string) error {
-	err := c.sendJSON(ctx, "removing role assignment "+id, abs.DELETE, roleAssignmentsPath+"/"+url.PathEscape(id), nil, nil)
+	path, err := pathf(roleAssignmentsPath+"/%s", id)
+	if err != nil {
+		return fmt.Errorf("removing a role assignment: %w", err)
+	}
+	err = c.sendJSON(ctx, "removing role assignment "+id, abs.DELETE, path, nil, nil)
 	if IsNotFound(err) {
 		return nil
 	}
