@@ -32,9 +32,12 @@ func TestBadIDsSendNoRequest(t *testing.T) {
 			name := "x"
 			return c.UpdateUser(ctx, id, graph.UserPatch{DisplayName: &name})
 		},
-		"DeleteUser":      func(ctx context.Context, id string) error { return c.DeleteUser(ctx, id) },
-		"RevokeSessions":  func(ctx context.Context, id string) error { return c.RevokeSessions(ctx, id) },
-		"Extension":       func(ctx context.Context, id string) error { _, _, err := c.Extension(ctx, id, "com.example.x"); return err },
+		"DeleteUser":     func(ctx context.Context, id string) error { return c.DeleteUser(ctx, id) },
+		"RevokeSessions": func(ctx context.Context, id string) error { return c.RevokeSessions(ctx, id) },
+		"Extension": func(ctx context.Context, id string) error {
+			_, _, err := c.Extension(ctx, id, "com.example.x")
+			return err
+		},
 		"ExtensionName":   func(ctx context.Context, id string) error { _, _, err := c.Extension(ctx, operatorID, id); return err },
 		"SetExtension":    func(ctx context.Context, id string) error { return c.SetExtension(ctx, id, "com.example.x", nil) },
 		"DeleteExtension": func(ctx context.Context, id string) error { return c.DeleteExtension(ctx, operatorID, id) },
