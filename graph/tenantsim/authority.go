@@ -416,8 +416,14 @@ func (s *Server) recordSignIn(r *http.Request, u *user, username string, code in
 		entry["userId"] = u.ID
 		entry["userDisplayName"] = u.DisplayName
 	}
-	s.st.SignIns = append([]map[string]any{entry}, s.st.SignIns...)
-	_ = s.persist()
+	// Newest first, as Graph lists them; only the newest are kept. The
+	// log is written with the tenant's next change or at Close, never on
+	// its own: a stranger's failed password must not rewrite the file
+	// while every request waits on the lock.
+	s.st.SignIns = append([]map[string]any{entry}, s.st.SignIns[:min(len(s.st.SignIns), limits.signIns-1)]...)
+	if s.file != nil {
+		s.file.signIns++
+	}
 }
 
 func (s *Server) userClaims(u *user) tokenClaims {

@@ -294,6 +294,7 @@ func TestStatePersists(t *testing.T) {
 	}
 
 	again := newSimWith(t, tenantsim.Options{StatePath: path})
+	defer again.srv.Close()
 	got := again.call("GET", "/users/kept@"+initialDomain, nil).want(t, http.StatusOK)
 	if got.str("id") != created.str("id") {
 		t.Errorf("user id %q after restart, want %q", got.str("id"), created.str("id"))
@@ -307,6 +308,7 @@ func TestStatePersists(t *testing.T) {
 		t.Errorf("the named location did not persist")
 	}
 	// A scenario does not override a persisted tenant.
+	again.srv.Close()
 	third := newSimWith(t, tenantsim.Options{StatePath: path, Scenario: "security-defaults-on"})
 	if sd := third.call("GET", "/policies/identitySecurityDefaultsEnforcementPolicy", nil).want(t, http.StatusOK); sd.Body["isEnabled"] != false {
 		t.Errorf("the persisted tenant was replaced by the scenario")

@@ -83,7 +83,7 @@ func (s *Server) checkPolicyRefs(p *ca.Policy) *graphError {
 			}
 		}
 		for _, id := range slices.Concat(u.IncludeGroups, u.ExcludeGroups) {
-			if !slices.ContainsFunc(s.st.Groups, func(g *group) bool { return g.ID == id }) {
+			if s.st.groupByID(id) == nil {
 				return errBadRequest("Request_BadRequest", "Not a valid reference update. Group '%s' does not exist.", id)
 			}
 		}

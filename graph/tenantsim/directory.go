@@ -213,10 +213,8 @@ func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string)
 			return
 		}
 		for _, gid := range s.st.transitiveGroups(u.ID) {
-			for _, g := range s.st.Groups {
-				if g.ID == gid {
-					items = append(items, map[string]any{"@odata.type": "#microsoft.graph.group", "id": g.ID, "displayName": g.DisplayName, "securityEnabled": true})
-				}
+			if g := s.st.groupByID(gid); g != nil {
+				items = append(items, map[string]any{"@odata.type": "#microsoft.graph.group", "id": g.ID, "displayName": g.DisplayName, "securityEnabled": true})
 			}
 		}
 		for _, rt := range s.st.roleTemplates(u.ID) {
@@ -238,11 +236,11 @@ func (s *Server) groupUsers(w http.ResponseWriter, r *http.Request, _ *caller) *
 	var found bool
 	var gerr *graphError
 	s.locked(func() {
-		if found = slices.ContainsFunc(s.st.Groups, func(g *group) bool { return g.ID == id }); !found {
+		if found = s.st.groupByID(id) != nil; !found {
 			return
 		}
-		for _, u := range s.st.Users {
-			if !s.visible(u.ID) || !slices.Contains(s.st.transitiveGroups(u.ID), id) {
+		for _, u := range s.st.transitiveUsers(id) {
+			if !s.visible(u.ID) {
 				continue
 			}
 			var shown map[string]any
@@ -417,6 +415,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 		u.PasswordPolicies = *b.PasswordPolicies
 	}
 	s.st.Users = append(s.st.Users, u)
+	s.st.changedDirectory()
 	s.created(u.ID)
 	if err := s.persist(); err != nil {
 		return internal(err)
@@ -463,6 +462,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *g
 				Details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Target: "userPrincipalName"}}}
 		}
 		u.UserPrincipalName = *b.UserPrincipalName
+		s.st.changedDirectory()
 	}
 	return s.commit(w, http.StatusNoContent, nil)
 }
@@ -479,6 +479,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	for _, g := range s.st.Groups {
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == u.ID })
 	}
+	s.st.changedDirectory()
 	return s.commit(w, http.StatusNoContent, nil)
 }
 

@@ -1,11 +1,16 @@
 package tenantsim_test
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -21,7 +26,7 @@ import (
 
 // demoState is the embedded demo tenant as generic JSON, for tests that
 // write a broken state file.
-func demoState(t *testing.T) map[string]any {
+func demoState(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(assets.DemoTenant, &m); err != nil {
@@ -494,4 +499,184 @@ func TestRoleDefinitionsFilter(t *testing.T) {
 		t.Errorf("no match: %s", a.Raw)
 	}
 	s.call("GET", "/roleManagement/directory/roleDefinitions?$filter="+url.QueryEscape("colour eq 'red'"), nil).graphError(t, http.StatusBadRequest, "BadRequest")
+}
+
+// bigTenant writes a state file of n users and n/10 groups of ten members,
+// every tenth group nested in the one before, and returns its path.
+func bigTenant(t testing.TB, n int) (path string, userIDs, groupIDs []string) {
+	t.Helper()
+	m := demoState(t)
+	users := list(m, "users")
+	var groups []any
+	for i := range n {
+		id := fmt.Sprintf("5a000000-0000-4000-8000-%012d", i)
+		userIDs = append(userIDs, id)
+		users = append(users, map[string]any{"id": id, "userPrincipalName": fmt.Sprintf("user%d@%s", i, initialDomain),
+			"displayName": fmt.Sprintf("User %d", i), "userType": "Member", "accountEnabled": true, "perUserMfaState": "disabled", "methods": []any{"password"}})
+	}
+	for g := range n / 10 {
+		id := fmt.Sprintf("6b000000-0000-4000-8000-%012d", g)
+		groupIDs = append(groupIDs, id)
+		members := []any{}
+		for i := range 10 {
+			members = append(members, userIDs[g*10+i])
+		}
+		if g%10 == 1 {
+			members = append(members, groupIDs[g-1])
+		}
+		groups = append(groups, map[string]any{"id": id, "displayName": fmt.Sprintf("Group %d", g), "members": members})
+	}
+	m["users"], m["groups"] = users, append(list(m, "groups"), groups...)
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, userIDs, groupIDs
+}
+
+// Membership queries answer right on a large tenant (their cost, once
+// users x groups x members under the lock, is BenchmarkMembershipQueries).
+func TestMembershipQueriesScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a tenant of 20,000 users")
+	}
+	path, users, groups := bigTenant(t, 20000)
+	s := newSimWith(t, tenantsim.Options{StatePath: path})
+	for i := range 5 {
+		g := groups[i*10+1] // a group with a nested group: 20 users
+		a := s.call("GET", "/groups/"+g+"/transitiveMembers/microsoft.graph.user?$select=id", nil).want(t, http.StatusOK)
+		got := list(a.Body, "value")
+		if len(got) != 20 {
+			t.Fatalf("group %s: %d users, want 20", g, len(got))
+		}
+		// In directory order: the nested group's users come first.
+		if id := obj(got[0])["id"]; id != users[(i*10)*10] {
+			t.Errorf("group %s: first user %v, want %s", g, id, users[(i*10)*10])
+		}
+		u := users[i*100]
+		m := s.call("GET", "/users/"+u+"/transitiveMemberOf", nil).want(t, http.StatusOK)
+		if n := len(list(m.Body, "value")); n < 1 {
+			t.Fatalf("user %s: no memberships", u)
+		}
+	}
+}
+
+// BenchmarkMembershipQueries: one group's transitive users and one user's
+// transitive groups, at 2,000 and 20,000 users; the cost per query follows
+// what it returns, not the size of the tenant.
+func BenchmarkMembershipQueries(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			path, users, groups := bigTenant(b, n)
+			s := newSimWith(b, tenantsim.Options{StatePath: path})
+			b.ResetTimer()
+			for i := range b.N {
+				g := groups[(i*10+1)%len(groups)]
+				s.call("GET", "/groups/"+g+"/transitiveMembers/microsoft.graph.user?$select=id", nil).want(b, http.StatusOK)
+				s.call("GET", "/users/"+users[(i*37)%len(users)]+"/transitiveMemberOf", nil).want(b, http.StatusOK)
+			}
+		})
+	}
+}
+
+// What the tenant keeps between requests is bounded: device codes, refresh
+// tokens, sign-ins and the request log no longer grow with every request.
+func TestRetainedStateIsBounded(t *testing.T) {
+	restore := tenantsim.SetLimitsForTest(5)
+	defer restore()
+	s := newSim(t, "")
+	s.srv.SetReplicationDelay(10 * time.Millisecond)
+	var tok *answer
+	for i := range 20 {
+		s.deviceCode(t)           // left pending
+		tok = s.operatorTokens(t) // a refresh token each
+		s.tokenRequest(url.Values{"grant_type": {"password"}, "client_id": {tenantsim.PublicClientID},
+			"username": {"megan.bowen@contoso-demo.com"}, "password": {"wrong"}, "scope": {s.srv.BaseURL() + "/.default"}})
+		s.call("POST", "/users", newUserBody(fmt.Sprintf("bounded%d@%s", i, initialDomain), nil)).want(t, http.StatusCreated)
+	}
+	time.Sleep(20 * time.Millisecond)
+	s.call("POST", "/users", newUserBody("last@"+initialDomain, nil)).want(t, http.StatusCreated)
+	for what, n := range s.srv.RetainedForTest() {
+		if n > 5 {
+			t.Errorf("%d %s kept, bound 5", n, what)
+		}
+	}
+	if n := len(s.srv.Requests()); n != 5 {
+		t.Errorf("Requests() returns %d records, want the newest 5", n)
+	} else if last := s.srv.Requests()[4]; last.Method != "POST" || !strings.HasSuffix(last.Path, "/users") {
+		t.Errorf("newest record %s %s, want the last POST /users", last.Method, last.Path)
+	}
+	signIns := s.call("GET", "/auditLogs/signIns", nil).want(t, http.StatusOK)
+	if n := len(list(signIns.Body, "value")); n != 5 {
+		t.Errorf("%d sign-ins listed, want the newest 5", n)
+	}
+	// Within the bounds everything still works: the newest refresh token.
+	s.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "client_id": {tenantsim.PublicClientID},
+		"refresh_token": {tok.str("refresh_token")}, "scope": {s.srv.BaseURL() + "/.default"}}).want(t, http.StatusOK)
+}
+
+// An idle keep-alive connection is closed after a while instead of being
+// held open for ever.
+func TestIdleConnectionsTimeOut(t *testing.T) {
+	restore := tenantsim.SetIdleTimeoutForTest(300 * time.Millisecond)
+	s := newSim(t, "")
+	restore()
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(s.srv.BaseURL(), "https://"), &tls.Config{RootCAs: s.srv.CertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /v1.0/organization HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", s.token)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := br.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the idle connection is still open after 3 s (read: %v)", err)
+	}
+}
+
+// The state file is written when the tenant changed, and only then: not
+// at start for a file that exists, not for a refused sign-in, not for a
+// PATCH that changes nothing.
+func TestStateIsWrittenOnlyOnChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	first := newSimWith(t, tenantsim.Options{StatePath: path})
+	first.call("POST", "/users", newUserBody("written@"+initialDomain, nil)).want(t, http.StatusCreated)
+	first.srv.Close()
+	stat := func() os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	before := stat()
+	time.Sleep(20 * time.Millisecond)
+	s := newSimWith(t, tenantsim.Options{StatePath: path})
+	unchanged := func(what string) {
+		t.Helper()
+		if after := stat(); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+			t.Errorf("%s rewrote the state file", what)
+		}
+	}
+	unchanged("starting on an existing state")
+	s.tokenRequest(url.Values{"grant_type": {"password"}, "client_id": {tenantsim.PublicClientID},
+		"username": {"nobody@" + initialDomain}, "password": {"x"}, "scope": {s.srv.BaseURL() + "/.default"}}).want(t, http.StatusBadRequest)
+	unchanged("a refused sign-in")
+	s.call("PATCH", "/users/"+meganID, map[string]any{"displayName": "Megan Bowen"}).want(t, http.StatusNoContent)
+	unchanged("a PATCH that changes nothing")
+	s.call("PATCH", "/users/"+meganID, map[string]any{"displayName": "Megan B."}).want(t, http.StatusNoContent)
+	if after := stat(); os.SameFile(before, after) && after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("a real change was not written")
+	}
 }

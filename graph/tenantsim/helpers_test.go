@@ -23,18 +23,18 @@ var guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 // sim is one simulated tenant and a raw HTTP client for it.
 type sim struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *tenantsim.Server
 	hc    *http.Client
 	token string // app-only, from the client-credentials grant
 }
 
-func newSim(t *testing.T, scenario string) *sim {
+func newSim(t testing.TB, scenario string) *sim {
 	t.Helper()
 	return newSimWith(t, tenantsim.Options{Scenario: scenario})
 }
 
-func newSimWith(t *testing.T, opts tenantsim.Options) *sim {
+func newSimWith(t testing.TB, opts tenantsim.Options) *sim {
 	t.Helper()
 	srv, err := tenantsim.New(opts)
 	if err != nil {
@@ -151,7 +151,7 @@ func (s *sim) call(method, path string, body any, hdr ...string) *answer {
 }
 
 // want fails the test unless the answer has the status.
-func (a *answer) want(t *testing.T, status int) *answer {
+func (a *answer) want(t testing.TB, status int) *answer {
 	t.Helper()
 	if a.Status != status {
 		t.Fatalf("status %d, want %d: %s", a.Status, status, a.Raw)
@@ -162,7 +162,7 @@ func (a *answer) want(t *testing.T, status int) *answer {
 // graphError checks Graph's error body: error.code and error.message
 // present (the SDK's ODataError.Error() panics without a message), and
 // innerError carrying the request-id the response header names and a date.
-func (a *answer) graphError(t *testing.T, status int, code string) (message string) {
+func (a *answer) graphError(t testing.TB, status int, code string) (message string) {
 	t.Helper()
 	a.want(t, status)
 	e, ok := a.Body["error"].(map[string]any)

@@ -158,6 +158,12 @@ func (s *Server) frontDoor(next http.Handler) http.Handler {
 			s.locked(func() {
 				s.log = append(s.log, RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status,
 					RequestID: rid, ContentEncoding: r.Header.Get("Content-Encoding"), Start: start, End: time.Now()})
+				// Only the newest records are kept. Reslicing drops the
+				// oldest in constant time; append copies just the live
+				// part when it grows the array, so memory stays bounded.
+				if over := len(s.log) - limits.requestLog; over > 0 {
+					s.log = s.log[over:]
+				}
 			})
 		}()
 		// Deferred after the log, so that it runs first and the log holds

@@ -66,6 +66,10 @@ type Server struct {
 	signKey []byte
 	secret  string // the demo app's client secret
 
+	file      *stateFile // the --demo-state file, locked; nil without one
+	closeOnce sync.Once
+	closeErr  error
+
 	deviceCodes bounded[*deviceCode]  // by device_code
 	refresh     bounded[refreshToken] // by refresh token
 
@@ -98,8 +102,21 @@ type RequestRecord struct {
 
 // New loads the tenant (persisted state, or the demo tenant with the
 // scenario applied) and starts serving HTTPS.
-func New(opts Options) (*Server, error) {
-	st, err := loadState(opts.StatePath, opts.Scenario)
+func New(opts Options) (s *Server, err error) {
+	var file *stateFile
+	var data []byte
+	if opts.StatePath != "" {
+		if file, data, err = openStateFile(opts.StatePath); err != nil {
+			return nil, err
+		}
+		// A start that fails leaves no file behind and no lock held.
+		defer func() {
+			if err != nil {
+				file.release(true)
+			}
+		}()
+	}
+	st, err := loadState(data, opts.StatePath, opts.Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -110,19 +127,33 @@ func New(opts Options) (*Server, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
 	}
-	s := &Server{
+	s = &Server{
 		st:        st,
 		opts:      opts,
 		roles:     roles,
 		signKey:   randomBytes(32),
 		secret:    "demo~" + hex.EncodeToString(randomBytes(18)),
 		visibleAt: map[string]time.Time{},
-	}
-	if err := st.save(opts.StatePath); err != nil {
-		return nil, err
+		file:      file,
 	}
 	if err := s.start(); err != nil {
 		return nil, err
+	}
+	if file != nil {
+		// A tenant read from the file is not written back until it
+		// changes; a new one is written once it serves.
+		if data != nil {
+			err = file.remember(st)
+		} else {
+			err = file.write(st)
+			if err == nil {
+				err = file.remember(st)
+			}
+		}
+		if err != nil {
+			s.http.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -148,6 +179,9 @@ func (s *Server) start() error {
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
+		// A client that keeps a connection open without using it must
+		// not hold it (and a goroutine) for ever.
+		IdleTimeout: idleTimeout,
 		// HTTP/1.1 only, so that a dropped-connection fault can hijack the
 		// connection and close it mid-request.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
@@ -162,8 +196,23 @@ func (s *Server) start() error {
 }
 
 // Close stops serving: it lets requests in progress finish (so that their
-// changes are saved), then returns.
+// changes are saved), writes a sign-in log that grew since the last save,
+// and releases the state file. Calling it again does nothing.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		err := s.shutdown()
+		s.locked(func() {
+			if s.file != nil {
+				err = errors.Join(err, s.file.saveIfChanged(s.st, true))
+			}
+		})
+		s.file.release(false)
+		s.closeErr = err
+	})
+	return s.closeErr
+}
+
+func (s *Server) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -345,14 +394,26 @@ func (s *Server) visible(id string) bool {
 // created marks a new object as subject to the replication delay. Callers
 // hold s.mu.
 func (s *Server) created(id string) {
+	// Timers whose time has passed are forgotten, so that the map holds
+	// only objects still replicating.
+	now := time.Now()
+	for k, t := range s.visibleAt {
+		if !now.Before(t) {
+			delete(s.visibleAt, k)
+		}
+	}
 	if s.replication > 0 {
 		s.visibleAt[id] = time.Now().Add(s.replication)
 	}
 }
 
-// persist writes the state after a change. Callers hold s.mu.
+// persist writes the state after a change, and only if the tenant did
+// change. Callers hold s.mu.
 func (s *Server) persist() error {
-	return s.st.save(s.opts.StatePath)
+	if s.file == nil {
+		return nil
+	}
+	return s.file.saveIfChanged(s.st, false)
 }
 
 // commit ends a successful write: it persists the state, then answers with
@@ -472,3 +533,7 @@ func loopbackAddr(listen string) (string, error) {
 var lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
+
+// idleTimeout closes keep-alive connections that carry no request for
+// this long (a variable for tests).
+var idleTimeout = 2 * time.Minute

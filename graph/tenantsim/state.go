@@ -3,8 +3,6 @@ package tenantsim
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -31,7 +29,52 @@ type state struct {
 	// CAThrottle makes the tenant enforce Conditional Access's documented
 	// limit of one request per second (the "throttled" scenario).
 	CAThrottle bool `json:"caThrottle,omitempty"`
+
+	// idx finds users and groups by id and memberships without scanning;
+	// nil until first needed, and again after Users or Groups change
+	// (callers of st.changedDirectory).
+	idx *dirIndex
 }
+
+// dirIndex is the directory by key. Ids and UPNs are case-insensitive.
+type dirIndex struct {
+	users    map[string]*user    // by lower-case id
+	pos      map[string]int      // lower-case user id -> index in st.Users
+	upns     map[string]*user    // by lower-case UPN
+	groups   map[string]*group   // by lower-case id
+	memberOf map[string][]string // lower-case member id -> ids of the groups holding it directly, in group order
+}
+
+func (st *state) index() *dirIndex {
+	if st.idx != nil {
+		return st.idx
+	}
+	x := &dirIndex{users: map[string]*user{}, pos: map[string]int{}, upns: map[string]*user{}, groups: map[string]*group{}, memberOf: map[string][]string{}}
+	for i, u := range st.Users {
+		if u == nil {
+			continue
+		}
+		x.users[strings.ToLower(u.ID)] = u
+		x.pos[strings.ToLower(u.ID)] = i
+		x.upns[strings.ToLower(u.UserPrincipalName)] = u
+	}
+	for _, g := range st.Groups {
+		x.groups[strings.ToLower(g.ID)] = g
+		for _, m := range g.Members {
+			k := strings.ToLower(m)
+			if n := len(x.memberOf[k]); n == 0 || x.memberOf[k][n-1] != g.ID {
+				x.memberOf[k] = append(x.memberOf[k], g.ID)
+			}
+		}
+	}
+	st.idx = x
+	return x
+}
+
+// changedDirectory forgets the index after users or groups changed.
+func (st *state) changedDirectory() { st.idx = nil }
+
+func (st *state) groupByID(id string) *group { return st.index().groups[strings.ToLower(id)] }
 
 type domain struct {
 	ID         string `json:"id"`
@@ -119,21 +162,15 @@ func loadScenarios() (map[string]scenario, error) {
 	return all, nil
 }
 
-// loadState builds the starting tenant: the persisted file when it exists,
-// else the demo tenant with the scenario applied (and then persisted).
-func loadState(path, scenarioName string) (*state, error) {
-	if path != "" {
-		data, err := os.ReadFile(path)
-		switch {
-		case err == nil:
-			st, err := decodeState(data)
-			if err != nil {
-				return nil, fmt.Errorf("reading the demo state %s: %w (delete it to start afresh)", path, err)
-			}
-			return st, nil
-		case !os.IsNotExist(err):
-			return nil, fmt.Errorf("reading the demo state: %w", err)
+// loadState builds the starting tenant: the persisted file's content
+// (data) when there is one, else the demo tenant with the scenario applied.
+func loadState(data []byte, path, scenarioName string) (*state, error) {
+	if data != nil {
+		st, err := decodeState(data)
+		if err != nil {
+			return nil, fmt.Errorf("reading the demo state %s: %w (delete it to start afresh)", path, err)
 		}
+		return st, nil
 	}
 	st, err := decodeState(assets.DemoTenant)
 	if err != nil {
@@ -179,6 +216,7 @@ func (st *state) apply(sc scenario) {
 		}
 	}
 	st.Users = append(st.Users, sc.AddUsers...)
+	st.changedDirectory()
 	st.RoleAssignments = slices.DeleteFunc(st.RoleAssignments, func(r *roleAssignment) bool {
 		return slices.Contains(sc.RemoveRoleAssignments, r.ID)
 	})
@@ -186,55 +224,66 @@ func (st *state) apply(sc scenario) {
 	st.CAThrottle = sc.CAThrottle
 }
 
-// save writes the state atomically so that a crash never leaves half a file.
-func (st *state) save(path string) error {
-	if path == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".demo-state-*")
-	if err != nil {
-		return fmt.Errorf("saving the demo state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving the demo state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving the demo state: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 func (st *state) userByIDOrUPN(key string) *user {
-	for _, u := range st.Users {
-		if u.ID == key || strings.EqualFold(u.UserPrincipalName, key) {
-			return u
-		}
+	x := st.index()
+	if u := x.users[strings.ToLower(key)]; u != nil {
+		return u
 	}
-	return nil
+	return x.upns[strings.ToLower(key)]
 }
 
 // transitiveGroups returns every group the object is a member of, directly
 // or through nested groups.
 func (st *state) transitiveGroups(id string) []string {
+	x := st.index()
 	var out []string
 	seen := map[string]bool{}
 	frontier := []string{id}
 	for len(frontier) > 0 {
 		cur := frontier[0]
 		frontier = frontier[1:]
-		for _, g := range st.Groups {
-			if !seen[g.ID] && slices.Contains(g.Members, cur) {
-				seen[g.ID] = true
-				out = append(out, g.ID)
-				frontier = append(frontier, g.ID)
+		for _, gid := range x.memberOf[strings.ToLower(cur)] {
+			if !seen[gid] {
+				seen[gid] = true
+				out = append(out, gid)
+				frontier = append(frontier, gid)
 			}
 		}
+	}
+	return out
+}
+
+// transitiveUsers returns every user in the group or in a group nested in
+// it, in directory order (as a list of users is), at a cost that follows
+// the members visited rather than the size of the directory.
+func (st *state) transitiveUsers(groupID string) []*user {
+	x := st.index()
+	var found []string // lower-case user ids
+	seen := map[string]bool{strings.ToLower(groupID): true}
+	frontier := []string{groupID}
+	for len(frontier) > 0 {
+		g := x.groups[strings.ToLower(frontier[0])]
+		frontier = frontier[1:]
+		if g == nil {
+			continue
+		}
+		for _, m := range g.Members {
+			k := strings.ToLower(m)
+			switch {
+			case seen[k]:
+			case x.users[k] != nil:
+				seen[k] = true
+				found = append(found, k)
+			case x.groups[k] != nil:
+				seen[k] = true
+				frontier = append(frontier, m)
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b string) int { return x.pos[a] - x.pos[b] })
+	out := make([]*user, len(found))
+	for i, k := range found {
+		out[i] = x.users[k]
 	}
 	return out
 }
