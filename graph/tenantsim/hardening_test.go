@@ -2,9 +2,12 @@ package tenantsim_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -678,5 +681,39 @@ func TestStateIsWrittenOnlyOnChange(t *testing.T) {
 	s.call("PATCH", "/users/"+meganID, map[string]any{"displayName": "Megan B."}).want(t, http.StatusNoContent)
 	if after := stat(); os.SameFile(before, after) && after.ModTime().Equal(before.ModTime()) {
 		t.Errorf("a real change was not written")
+	}
+}
+
+// Two instances have certificates of their own: their own subject, subject
+// key id and authority key id, so that one client trusting both reaches
+// each (a verifier that looks issuers up by name alone would otherwise
+// check one instance's certificate against the other's key).
+func TestEachInstanceHasItsOwnCertificate(t *testing.T) {
+	a, b := newSim(t, ""), newSim(t, "")
+	pool := x509.NewCertPool()
+	var certs []*x509.Certificate
+	for _, s := range []*sim{a, b} {
+		block, _ := pem.Decode(s.srv.CertPEM())
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.SubjectKeyId) == 0 || !bytes.Equal(c.AuthorityKeyId, c.SubjectKeyId) {
+			t.Errorf("subject key id %x, authority key id %x: want both, equal (self-signed)", c.SubjectKeyId, c.AuthorityKeyId)
+		}
+		certs = append(certs, c)
+		pool.AddCert(c)
+	}
+	if certs[0].Subject.String() == certs[1].Subject.String() || bytes.Equal(certs[0].SubjectKeyId, certs[1].SubjectKeyId) ||
+		certs[0].SerialNumber.Cmp(certs[1].SerialNumber) == 0 {
+		t.Errorf("two instances share a subject %q, key id %x or serial %v", certs[0].Subject, certs[0].SubjectKeyId, certs[0].SerialNumber)
+	}
+	for _, s := range []*sim{a, b} {
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(s.srv.BaseURL(), "https://"), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+		if err != nil {
+			t.Errorf("TLS to %s trusting both instances: %v", s.srv.BaseURL(), err)
+			continue
+		}
+		conn.Close()
 	}
 }

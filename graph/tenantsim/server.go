@@ -11,6 +11,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -452,9 +453,22 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 	if err != nil {
 		return tls.Certificate{}, nil, err
 	}
+	// Each instance is its own CA with its own name and key identifiers:
+	// a client trusting two instances at once (two emulators, or tests in
+	// parallel) must find each certificate's issuer by name and key id,
+	// and verifiers that pick one issuer by name alone would pick the
+	// wrong one if every instance were called the same.
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	keyID := sha256.Sum256(pub)
+	serial := new(big.Int).SetBytes(randomBytes(16))
 	tmpl := &x509.Certificate{
-		SerialNumber:          new(big.Int).SetBytes(randomBytes(8)),
-		Subject:               pkix.Name{CommonName: "mgmtsession simulated tenant"},
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "mgmtsession simulated tenant " + hex.EncodeToString(randomBytes(6)), Organization: []string{"mgmtsession"}, SerialNumber: serial.Text(16)},
+		SubjectKeyId:          keyID[:20],
+		AuthorityKeyId:        keyID[:20],
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
