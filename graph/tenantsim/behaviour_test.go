@@ -357,7 +357,7 @@ func TestUserPropertiesFollowSelect(t *testing.T) {
 		}
 	}
 	sel := s.call("GET", "/users/"+meganID+"?$select=id,accountEnabled,userType", nil).want(t, http.StatusOK)
-	if len(sel.Body) != 3 || sel.Body["accountEnabled"] != true || sel.str("userType") != "Member" {
+	if len(sel.Body) != 4 || sel.Body["accountEnabled"] != true || sel.str("userType") != "Member" {
 		t.Errorf("$select=id,accountEnabled,userType gave %s", sel.Raw)
 	}
 	list := s.call("GET", "/users?$select=userPrincipalName,accountEnabled&$filter="+url.QueryEscape("startswith(userPrincipalName,'bg.')"), nil).want(t, http.StatusOK)

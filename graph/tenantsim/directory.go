@@ -56,7 +56,7 @@ func (s *Server) listSkus(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 
 func (s *Server) securityDefaultsBody() map[string]any {
 	return map[string]any{
-		"id": "00000000-0000-0000-0000-000000000000", "displayName": "Security Defaults",
+		"id": "00000000-0000-0000-0000-000000000005", "displayName": "Security Defaults",
 		"description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft.",
 		"isEnabled":   s.st.SecurityDefaults,
 	}
@@ -218,7 +218,7 @@ func (s *Server) memberships(w http.ResponseWriter, r *http.Request, key string)
 			}
 		}
 		for _, rt := range s.st.roleTemplates(u.ID) {
-			items = append(items, map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": "dr-" + rt, "displayName": s.roleName(rt), "roleTemplateId": rt})
+			items = append(items, map[string]any{"@odata.type": "#microsoft.graph.directoryRole", "id": s.directoryRoleID(rt), "displayName": s.roleName(rt), "roleTemplateId": rt})
 		}
 	})
 	if gerr != nil {
@@ -421,6 +421,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 		return internal(err)
 	}
 	body, _ := userJSON(&http.Request{URL: &url.URL{}}, u) // the default properties
+	// Graph's Location names the new object on its directory endpoint.
+	w.Header().Set("Location", s.BaseURL()+"/v2/"+s.st.TenantID+"/directoryObjects/"+u.ID+"/Microsoft.DirectoryServices.User")
 	writeJSON(w, http.StatusCreated, body)
 	return nil
 }
@@ -515,7 +517,7 @@ func (s *Server) listMethods(w http.ResponseWriter, r *http.Request, _ *caller) 
 			return
 		}
 		for i, m := range u.Methods {
-			items = append(items, map[string]any{"@odata.type": methodTypes[m], "id": u.ID[:8] + "-m" + string(rune('0'+i))})
+			items = append(items, methodJSON(u, m, i))
 		}
 	})
 	if gerr != nil {

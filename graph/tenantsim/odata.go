@@ -61,10 +61,22 @@ func writeError(w http.ResponseWriter, r *http.Request, e *graphError) {
 	writeJSON(w, e.Status, body)
 }
 
+// contentType is the Content-Type Graph writes on JSON answers, byte for
+// byte (clients that compare media types strictly see what Graph sends).
+const contentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// writeJSON sends a JSON answer; a successful one to a Graph route carries
+// the route's @odata.context, as Graph's do (error bodies carry none).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(v)
+	body := buf.Bytes()
+	if ow, ok := w.(*odataWriter); ok && status < 300 {
+		body = withContext(body, ow.context)
+	}
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(body)
 }
 
 // readBody returns the request body, decoding gzip as Graph does (the SDK

@@ -236,6 +236,7 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 // throttle, then runs the handler and sends its error, if any.
 func (s *Server) graphHandler(perms, roles []string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = &odataWriter{ResponseWriter: w, context: s.odataContext(r)}
 		c, gerr := s.authenticate(r)
 		if gerr == nil && perms != nil {
 			gerr = s.authorize(c, perms, roles)
