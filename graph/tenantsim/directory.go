@@ -97,7 +97,7 @@ func internal(err error) *graphError {
 // graphUser is every property of a user the tenant knows, by Graph v1.0
 // name. What a response carries is chosen by userJSON.
 func (u *user) graphUser() map[string]any {
-	return map[string]any{
+	out := map[string]any{
 		"id":                u.ID,
 		"userPrincipalName": u.UserPrincipalName,
 		"displayName":       u.DisplayName,
@@ -106,15 +106,15 @@ func (u *user) graphUser() map[string]any {
 		"accountEnabled":    u.AccountEnabled,
 		"passwordPolicies":  nullable(u.PasswordPolicies),
 		"createdDateTime":   nullable(u.CreatedDateTime),
-		"mail":              nil,
-		"businessPhones":    []any{},
-		"givenName":         nil,
-		"surname":           nil,
-		"jobTitle":          nil,
-		"mobilePhone":       nil,
-		"officeLocation":    nil,
-		"preferredLanguage": nil,
 	}
+	for name, v := range readOnlyUserProperties {
+		out[name] = v
+	}
+	out["signInSessionsValidFromDateTime"] = nullable(u.SessionsValidFrom)
+	for name := range profileProperties {
+		out[name] = u.profileValue(name)
+	}
+	return out
 }
 
 // userDefaultProperties are the properties Graph v1.0 returns for a user
@@ -320,7 +320,6 @@ type userBody struct {
 	MailNickname      *string          `json:"mailNickname"`
 	UserPrincipalName *string          `json:"userPrincipalName"`
 	PasswordPolicies  *string          `json:"passwordPolicies"`
-	UsageLocation     *string          `json:"usageLocation"`
 	PasswordProfile   *passwordProfile `json:"passwordProfile"`
 }
 
@@ -355,6 +354,10 @@ func passwordComplexEnough(p string) bool {
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
 	data, gerr := readBody(r)
+	if gerr != nil {
+		return gerr
+	}
+	profile, data, gerr := splitProfile(data)
 	if gerr != nil {
 		return gerr
 	}
@@ -414,6 +417,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	if b.PasswordPolicies != nil {
 		u.PasswordPolicies = *b.PasswordPolicies
 	}
+	u.applyProfile(profile)
 	s.st.Users = append(s.st.Users, u)
 	s.st.changedDirectory()
 	s.created(u.ID)
@@ -432,15 +436,33 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *g
 	if gerr != nil {
 		return gerr
 	}
+	profile, data, gerr := splitProfile(data)
+	if gerr != nil {
+		return gerr
+	}
 	var b userBody
 	if gerr := decodeInto(data, &b, "microsoft.graph.user"); gerr != nil {
 		return gerr
+	}
+	if b.MailNickname != nil && !mailNicknameRE.MatchString(*b.MailNickname) {
+		return errBadRequest("Request_BadRequest", "Invalid value specified for property 'mailNickname' of resource 'User'.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, gerr := s.lookupUser(r.PathValue("id"))
 	if gerr != nil {
 		return gerr
+	}
+	// Every check first, then every change: a refused PATCH changes
+	// nothing.
+	if b.PasswordProfile != nil && !passwordComplexEnough(b.PasswordProfile.Password) {
+		return errBadRequest("Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password.")
+	}
+	newUPN := b.UserPrincipalName != nil && !strings.EqualFold(*b.UserPrincipalName, u.UserPrincipalName)
+	if newUPN && s.st.userByIDOrUPN(*b.UserPrincipalName) != nil {
+		return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+			Message: "Another object with the same value for property userPrincipalName already exists.",
+			Details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Target: "userPrincipalName"}}}
 	}
 	if b.AccountEnabled != nil {
 		u.AccountEnabled = *b.AccountEnabled
@@ -452,20 +474,16 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *g
 		u.PasswordPolicies = *b.PasswordPolicies
 	}
 	if b.PasswordProfile != nil {
-		if !passwordComplexEnough(b.PasswordProfile.Password) {
-			return errBadRequest("Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password.")
-		}
 		u.Password = b.PasswordProfile.Password
 	}
-	if b.UserPrincipalName != nil && !strings.EqualFold(*b.UserPrincipalName, u.UserPrincipalName) {
-		if s.st.userByIDOrUPN(*b.UserPrincipalName) != nil {
-			return &graphError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
-				Message: "Another object with the same value for property userPrincipalName already exists.",
-				Details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property userPrincipalName already exists.", Target: "userPrincipalName"}}}
-		}
+	if b.MailNickname != nil {
+		u.MailNickname = *b.MailNickname
+	}
+	if newUPN {
 		u.UserPrincipalName = *b.UserPrincipalName
 		s.st.changedDirectory()
 	}
+	u.applyProfile(profile)
 	return s.commit(w, http.StatusNoContent, nil)
 }
 

@@ -100,6 +100,9 @@ type user struct {
 	Methods           []string         `json:"methods"`
 	Extensions        []map[string]any `json:"extensions,omitempty"`
 	SessionsValidFrom string           `json:"signInSessionsValidFromDateTime,omitempty"`
+	// Profile holds the directory's profile properties (givenName,
+	// department, usageLocation, ...) by Graph name, as written.
+	Profile map[string]any `json:"profile,omitempty"`
 }
 
 type group struct {

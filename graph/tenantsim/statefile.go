@@ -219,6 +219,16 @@ func (st *state) validate() error {
 				return bad(fmt.Sprintf("%s.methods[%d]", p, j), "%q is not a known authentication method", m)
 			}
 		}
+		for name, v := range u.Profile {
+			pp, ok := profileProperties[name]
+			if !ok {
+				return bad(p+".profile."+name, "not a writable property of Graph's user")
+			}
+			raw, _ := json.Marshal(v)
+			if _, gerr := pp.check(name, raw); gerr != nil {
+				return bad(p+".profile."+name, "%s", gerr.Message)
+			}
+		}
 		for j, e := range u.Extensions {
 			ep := fmt.Sprintf("%s.extensions[%d]", p, j)
 			if e == nil {
