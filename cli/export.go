@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,7 +48,11 @@ func runExport(ctx context.Context, f *factory, o exportOptions) error {
 		return usagef("missing --out FILE (where to write the snapshot)")
 	}
 	// Refuse early, before signing in, what the write would refuse.
-	if _, err := os.Lstat(*out); err == nil && !*force {
+	exists, err := checkReplaceable(*out)
+	if err != nil {
+		return err
+	}
+	if exists && !*force {
 		return usagef("--out %s already exists; add --force to replace it", *out)
 	}
 	if fi, err := os.Stat(filepath.Dir(*out)); err != nil || !fi.IsDir() {
@@ -118,6 +122,11 @@ func writeFileAtomic(path string, data []byte, replace bool) (err error) {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if replace {
+		// Checked again at the last moment: what is at path may have
+		// changed while the tenant was read.
+		if _, err := checkReplaceable(path); err != nil {
+			return err
+		}
 		if err := os.Rename(tmp.Name(), path); err != nil {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
@@ -130,14 +139,43 @@ func writeFileAtomic(path string, data []byte, replace bool) (err error) {
 		os.Remove(tmp.Name())
 		return nil
 	case errors.Is(err, fs.ErrExist):
+		if _, err := checkReplaceable(path); err != nil {
+			return err
+		}
 		return usagef("--out %s already exists; add --force to replace it", path)
 	}
 	// The file system has no hard links: check, then rename.
-	if _, err := os.Lstat(path); err == nil {
+	switch exists, err := checkReplaceable(path); {
+	case err != nil:
+		return err
+	case exists:
 		return usagef("--out %s already exists; add --force to replace it", path)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// checkReplaceable reports whether something is at path, and refuses what
+// export must never replace: a rename would put the snapshot in place of a
+// symbolic link, a device node or a FIFO as readily as of a file, and
+// --force is no answer to a directory.
+func checkReplaceable(path string) (exists bool, err error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return false, usagef("--out %s: %v", path, err)
+	case fi.IsDir():
+		return true, usagef("--out %s is a directory; give the path of the file to write, such as %s", path, filepath.Join(path, "snapshot.json"))
+	case !fi.Mode().IsRegular():
+		return true, usagef("--out %s is %s; export writes or replaces only a regular file", path, kindOf(fi.Mode()))
+	}
+	return true, nil
 }

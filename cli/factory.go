@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -24,6 +25,7 @@ type globals struct {
 	tenant, cloud, auth, clientID, certPath string
 	demo                                    bool
 	demoState, demoScenario                 string
+	demoApproveAfter                        time.Duration // < 0: the default
 	accessible, json                        bool
 	debugLog                                string
 }
@@ -84,6 +86,11 @@ func (f *factory) register(root *cobra.Command) {
 	fs.BoolVar(&g.demo, "demo", false, "use the built-in simulated tenant instead of a real one")
 	fs.StringVar(&g.demoState, "demo-state", "", "file that keeps the simulated tenant between commands")
 	fs.StringVar(&g.demoScenario, "demo-scenario", "", "simulated tenant scenario (mgmtsession emulator --list-scenarios)")
+	// How long the simulated tenant leaves a device code waiting: for
+	// showing a sign-in slowly, and for tests of what happens meanwhile
+	// (Ctrl+C). Hidden: it is no choice a tenant's operator makes.
+	fs.DurationVar(&g.demoApproveAfter, "demo-approve-after", -1, "with --demo: approve the device code after this long")
+	_ = fs.MarkHidden("demo-approve-after")
 	fs.BoolVar(&g.accessible, "accessible", false, "plain text, no colour, no full-screen UI [$ACCESSIBLE]")
 	fs.BoolVar(&g.json, "json", false, "print JSON on stdout, and nothing else")
 	fs.StringVar(&g.debugLog, "debug-log", "", withEnv("debug-log", "write a diagnostic log (never secrets) to FILE"))
@@ -169,11 +176,17 @@ func (f *factory) open(interactive bool) (*connect.Env, error) {
 	if interactive {
 		approve = demoApproveAfter
 	}
+	if f.g.demoApproveAfter >= 0 {
+		if !f.g.demo {
+			return nil, usagef("--demo-approve-after goes with --demo")
+		}
+		approve = f.g.demoApproveAfter
+	}
 	opts := f.connectOptions(approve, nil)
 	if err := f.validate(opts); err != nil {
 		return nil, err
 	}
-	log, closeLog, err := openDebugLog(f.g.debugLog)
+	log, closeLog, err := f.openDebugLog(f.g.debugLog)
 	if err != nil {
 		return nil, err
 	}
@@ -215,14 +228,15 @@ func (t *tenant) Close() { t.env.Close() }
 
 // signIn opens the tenant and signs in without a UI: a real tenant's device
 // code goes to stderr (stdout stays the result); the simulated tenant
-// approves its own code, so the demo prints none.
+// approves its own code at once, so the demo prints none unless it was
+// told to wait (--demo-approve-after).
 func (f *factory) signIn(ctx context.Context) (*tenant, error) {
 	env, err := f.open(false)
 	if err != nil {
 		return nil, err
 	}
 	onCode := func(dc graph.DeviceCode) { fmt.Fprintln(f.streams.Err, safe.Text(dc.Message)) }
-	if env.Sim != nil {
+	if env.Sim != nil && f.g.demoApproveAfter <= 0 {
 		onCode = nil
 	}
 	client, sess, err := env.SignIn(ctx, onCode)
@@ -236,18 +250,26 @@ func (f *factory) signIn(ctx context.Context) (*tenant, error) {
 	return &tenant{env: env, client: client, sess: sess}, nil
 }
 
-// openDebugLog opens --debug-log for appending, readable by the owner only.
-func openDebugLog(path string) (*slog.Logger, func(), error) {
+// openDebugLog opens --debug-log for appending, readable by the owner only
+// (see openPrivateLog for what it refuses).
+func (f *factory) openDebugLog(path string) (*slog.Logger, func(), error) {
 	if path == "" {
 		return nil, func() {}, nil
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	file, note, err := openPrivateLog(path)
 	if err != nil {
-		return nil, nil, usagef("--debug-log: %v", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, nil, usagef("%s %s: %v", f.optionName("debug-log"), path, err)
 	}
-	log := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if note != "" {
+		fmt.Fprintln(f.streams.Err, "note:", f.optionName("debug-log"), safe.Text(note))
+	}
+	log := slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	log.Info("start", "args", strings.Join(os.Args[1:], " "))
-	return log, func() { f.Close() }, nil
+	return log, func() { file.Close() }, nil
 }
 
 // version is stamped by a release build (-ldflags "-X mgmtsession/cli.version=v1.2.3");

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"mgmtsession/ca"
 	"mgmtsession/graph"
+	"mgmtsession/ident"
 	"mgmtsession/safe"
 	"mgmtsession/whatif"
 )
@@ -105,6 +105,12 @@ func (o *whatifOptions) validate(demo bool) (*whatifRequest, error) {
 		return nil, usagef("missing --ip ADDRESS (the sign-in's public IP address)")
 	}
 	req := &whatifRequest{user: strings.TrimSpace(o.user)}
+	// The account goes into a Graph URL: "." would name the user list.
+	if req.user != "" {
+		if err := ident.CheckUserRef(req.user); err != nil {
+			return nil, usagef("--user: %v", err)
+		}
+	}
 	ip, err := whatif.ParseIP(o.ip)
 	if err != nil {
 		return nil, usagef("--ip: %v", err)
@@ -255,7 +261,7 @@ func (e *verdictProblem) Unwrap() error { return &problemsError{n: 1} }
 // readSnapshot reads an offline snapshot. Every failure is bad input,
 // named with the file, the JSON path and the reason.
 func readSnapshot(file string) (*ca.Snapshot, error) {
-	data, err := os.ReadFile(file)
+	data, err := readRegularFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usagef("--snapshot %s: no such file", file)
 	}
@@ -301,7 +307,7 @@ type whatifJSON struct {
 	Subject          whatif.Subject         `json:"subject"`
 	SignIn           whatif.Case            `json:"signIn"`
 	PerApplication   []whatif.AppResult     `json:"perApplication,omitempty"`
-	Source           whatif.Source           `json:"source"`
+	Source           whatif.Source          `json:"source"`
 	GraphWhatIf      graphWhatIfJSON        `json:"graphWhatIf"`
 	Disagreements    *[]whatif.Disagreement `json:"disagreements,omitempty"`
 }
