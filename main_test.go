@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -206,5 +207,111 @@ func TestVersion(t *testing.T) {
 	want := strings.TrimSpace(string(rev))[:12]
 	if !strings.HasPrefix(string(out), "mgmtsession version ") || !strings.Contains(string(out), want) {
 		t.Errorf("--version = %q, want the revision %s", out, want)
+	}
+}
+
+// program runs the real program without a terminal, its stderr captured.
+type program struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr strings.Builder
+	done   chan struct{}
+	err    error
+}
+
+func (p *program) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.Write(b)
+}
+
+func (p *program) errText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func startProgram(t *testing.T, args ...string) *program {
+	t.Helper()
+	p := &program{t: t, done: make(chan struct{})}
+	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd.Env = append(os.Environ(), "MGMTSESSION_AS_MAIN=1", "NO_COLOR=1")
+	p.cmd.Stderr = p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// exitCode waits for the program to end, failing the test if it has not
+// within the deadline: a program that blocks is the defect.
+func (p *program) exitCode(deadline time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(deadline):
+		p.t.Fatalf("the program did not end within %v; stderr so far: %q", deadline, p.errText())
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		p.t.Fatal(p.err)
+	}
+	return 0
+}
+
+// TestSnapshotFIFOFailsAtOnce: a FIFO as the snapshot used to block the
+// program for ever, deaf to Ctrl+C; it is refused as bad input.
+func TestSnapshotFIFOFailsAtOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "snap.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	p := startProgram(t, "whatif", "--snapshot", fifo, "--new-account", "--ip", "20.190.128.5", "--country", "US")
+	if code := p.exitCode(20 * time.Second); code != 2 {
+		t.Errorf("exit code %d, want 2 (bad input); stderr %q", code, p.errText())
+	}
+	if !strings.Contains(p.errText(), "named pipe") {
+		t.Errorf("stderr does not say the snapshot is a named pipe: %q", p.errText())
+	}
+}
+
+// TestInterruptDuringSignIn: Ctrl+C (SIGINT) while a headless command waits
+// for its device code to be approved ends it as aborted, exit code 130,
+// not as a failed sign-in to try again.
+func TestInterruptDuringSignIn(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			p := startProgram(t, "whatif", "--demo", "--demo-approve-after", "1h",
+				"--new-account", "--ip", "20.190.128.5", "--country", "US")
+			deadline := time.Now().Add(45 * time.Second)
+			for !strings.Contains(p.errText(), "enter the code") {
+				if time.Now().After(deadline) {
+					t.Fatalf("no device code shown; stderr %q", p.errText())
+				}
+				select {
+				case <-p.done:
+					t.Fatalf("the program ended before the sign-in; stderr %q", p.errText())
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.exitCode(20 * time.Second); code != 130 {
+				t.Errorf("exit code %d after %v, want 130; stderr %q", code, sig, p.errText())
+			}
+			if got := p.errText(); !strings.Contains(got, "mgmtsession: aborted") || strings.Contains(got, "try again") {
+				t.Errorf("stderr %q, want \"mgmtsession: aborted\" and no advice to try again", got)
+			}
+		})
 	}
 }

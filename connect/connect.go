@@ -171,16 +171,12 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 		Transport:                e.transport,
 		DisableInstanceDiscovery: e.Sim != nil,
 		Log:                      e.opts.Log,
-		OnDeviceCode: func(_ context.Context, dc graph.DeviceCode) error {
+		OnDeviceCode: func(ctx context.Context, dc graph.DeviceCode) error {
 			if onCode != nil {
 				onCode(dc)
 			}
 			if e.Sim != nil {
-				delay := e.opts.DemoApproveAfter
-				go func() {
-					time.Sleep(delay)
-					e.Sim.ApproveDeviceCode(dc.UserCode)
-				}()
+				go approveLater(ctx, e.Sim, dc.UserCode, e.opts.DemoApproveAfter)
 			}
 			return nil
 		},
@@ -203,6 +199,19 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 		return nil, graph.Session{}, err
 	}
 	return client, sess, nil
+}
+
+// approveLater approves a device code in the simulated tenant after delay,
+// as the operator would in a browser, unless the sign-in was given up
+// meanwhile (Ctrl+C): then nobody approves it.
+func approveLater(ctx context.Context, sim *tenantsim.Server, userCode string, delay time.Duration) {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+		sim.ApproveDeviceCode(userCode)
+	}
 }
 
 func (e *Env) clientID() string {
