@@ -75,20 +75,25 @@ type Note struct {
 	Prefix, Into netip.Prefix
 }
 
-// String says what happened, for a list of notes under the input.
+// String says where, which token and what happened, for a list of notes
+// under the input.
 func (n Note) String() string {
-	var what string
+	return fmt.Sprintf("%s%q: %s", where(n.Item, n.Line, n.Column), n.Token, n.What())
+}
+
+// What says what happened to the token, without saying where it was, for
+// a caller that locates tokens its own way (a file's line and column).
+func (n Note) What() string {
 	switch n.Kind {
 	case HostBitsCleared:
-		what = fmt.Sprintf("host bits cleared: %s", n.Into)
+		return fmt.Sprintf("host bits cleared: %s", n.Into)
 	case Duplicate:
-		what = fmt.Sprintf("duplicate of %s, merged", n.Into)
+		return fmt.Sprintf("duplicate of %s, merged", n.Into)
 	case Contained:
-		what = fmt.Sprintf("inside %s, merged into it", n.Into)
+		return fmt.Sprintf("inside %s, merged into it", n.Into)
 	default:
-		what = "normalised to " + n.Into.String()
+		return "normalised to " + n.Into.String()
 	}
-	return fmt.Sprintf("%s%q: %s", where(n.Item, n.Line, n.Column), n.Token, what)
 }
 
 // Problem is one refused token. Line and Column are 1-based, Column counted
