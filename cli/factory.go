@@ -186,6 +186,17 @@ func (f *factory) open(interactive bool) (*connect.Env, error) {
 	if err := f.validate(opts); err != nil {
 		return nil, err
 	}
+	// The credential reads the certificate with a plain read, which a FIFO
+	// would block for ever: only a regular file is handed to it.
+	if path := f.g.certPath; path != "" {
+		if err := checkRegularFile(path); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, usagef("%s %s: %v", f.optionName("cert"), path, err)
+		}
+	}
 	log, closeLog, err := f.openDebugLog(f.g.debugLog)
 	if err != nil {
 		return nil, err

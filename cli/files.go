@@ -101,3 +101,16 @@ func readRegularFile(path string) ([]byte, error) {
 	defer f.Close()
 	return io.ReadAll(f)
 }
+
+// checkRegularFile refuses, before it is opened by code that would block on
+// it, a path that is not a regular file (a symbolic link to one is fine).
+func checkRegularFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("it is %s, not a regular file", kindOf(fi.Mode()))
+	}
+	return nil
+}

@@ -217,3 +217,18 @@ func TestDebugLogIsPrivate(t *testing.T) {
 		t.Errorf("a file was created through the dangling link")
 	}
 }
+
+// TestCertFIFOIsRefused: --cert naming a FIFO is refused before the
+// credential reads it (a plain read would block for ever); nothing is sent
+// anywhere.
+func TestCertFIFOIsRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "cert.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	args := append([]string{"whatif", "--tenant", "contoso.onmicrosoft.com", "--auth", "certificate", "--cert", fifo}, newAccountArgs...)
+	line := usageLine(t, runWithin(t, 30*time.Second, args...), "whatif")
+	if !strings.Contains(line, "--cert "+fifo) || !strings.Contains(line, "named pipe") {
+		t.Errorf("%q does not say --cert is a named pipe", line)
+	}
+}
