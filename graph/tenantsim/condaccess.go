@@ -388,12 +388,10 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request, _ *calle
 // evaluateBody is the documented request of POST
 // /identity/conditionalAccess/evaluate.
 type evaluateBody struct {
-	SignInIdentity *struct {
-		ODataType          string `json:"@odata.type"`
-		UserID             string `json:"userId"`
-		ServicePrincipalID string `json:"servicePrincipalId"`
-	} `json:"signInIdentity"`
-	SignInContext *struct {
+	// SignInIdentity is polymorphic (userSignIn or servicePrincipalSignIn):
+	// decoded by signInIdentityOf, so that an error names the right type.
+	SignInIdentity json.RawMessage `json:"signInIdentity"`
+	SignInContext  *struct {
 		ODataType           string   `json:"@odata.type"`
 		IncludeApplications []string `json:"includeApplications"`
 		UserAction          string   `json:"userAction"`
@@ -433,21 +431,16 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 	if gerr := decodeInto(data, &b, "microsoft.graph.evaluateRequest"); gerr != nil {
 		return gerr
 	}
-	if b.SignInIdentity == nil || b.SignInContext == nil || b.SignInConditions == nil {
+	if len(b.SignInIdentity) == 0 || string(b.SignInIdentity) == "null" || b.SignInContext == nil || b.SignInConditions == nil {
 		return errBadRequest("BadRequest", "signInIdentity, signInContext and signInConditions are required.")
 	}
 	// signInConditions is not polymorphic: its own type name, or none.
 	if t := b.SignInConditions.ODataType; t != "" && t != "#microsoft.graph.signInConditions" {
 		return errBadRequest("BadRequest", "A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.TrimPrefix(t, "#"))
 	}
-	switch b.SignInIdentity.ODataType {
-	case "#microsoft.graph.userSignIn":
-	case "#microsoft.graph.servicePrincipalSignIn":
-		// Workload identity policies are not simulated; the product only
-		// asks about users.
-		return errBadRequest("BadRequest", "The simulated tenant evaluates user sign-ins only (#microsoft.graph.userSignIn).")
-	default:
-		return errBadRequest("BadRequest", "signInIdentity must be a #microsoft.graph.userSignIn (got '%s').", b.SignInIdentity.ODataType)
+	who, gerr := signInIdentityOf(b.SignInIdentity)
+	if gerr != nil {
+		return gerr
 	}
 	in := ca.SignIn{
 		ClientAppType:  b.SignInConditions.ClientAppType,
@@ -498,11 +491,17 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 	var policies []ca.Policy
 	var locations []ca.NamedLocation
 	s.locked(func() {
-		var u *user
-		if u, gerr = s.lookupUser(b.SignInIdentity.UserID); gerr != nil {
-			return
+		if who.servicePrincipal {
+			// A workload identity is not a directory user the tenant
+			// keeps; the policies decide by its id alone.
+			in.Subject = ca.Subject{UserID: who.id}
+		} else {
+			var u *user
+			if u, gerr = s.lookupUser(who.id); gerr != nil {
+				return
+			}
+			in.Subject = s.st.subject(u)
 		}
-		in.Subject = s.st.subject(u)
 		for _, p := range s.st.Policies {
 			// Graph's What If evaluates enabled and report-only policies only.
 			if p.State != ca.StateDisabled {
@@ -514,7 +513,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 		}
 	})
 	if gerr != nil {
-		return errBadRequest("BadRequest", "The user '%s' in signInIdentity does not exist.", b.SignInIdentity.UserID)
+		return errBadRequest("BadRequest", "The user '%s' in signInIdentity does not exist.", who.id)
 	}
 
 	// A sign-in context with several applications applies a policy when it
@@ -522,7 +521,12 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 	results := make([]ca.PolicyResult, len(policies))
 	for i, app := range apps {
 		in.Application = app
-		res := ca.Evaluate(policies, locations, in)
+		var res ca.Result
+		if who.servicePrincipal {
+			res = evaluateWorkload(policies, locations, in, who.id, b.SignInConditions.ServicePrincipalRiskLevel)
+		} else {
+			res = ca.Evaluate(policies, locations, in)
+		}
 		for j, pr := range res.Policies {
 			if i == 0 || pr.Applies {
 				results[j] = pr
