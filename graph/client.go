@@ -80,7 +80,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	opts := core.GraphClientOptions{GraphServiceLibraryVersion: "1.89.0"}
 	httpClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: withLog(base, cfg.Log), interval: caInterval}, middlewares(&opts)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: withLog(base, cfg.Log), interval: caInterval}, middlewares(&opts, cfg.Log)...),
 		Timeout:       100 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -123,12 +123,17 @@ func New(cfg Config) (*Client, error) {
 // attempt's body after its early 429 answer; the retry then went out empty
 // ("ContentLength=N with Body length 0"). attemptBody gives each attempt a
 // reader of its own.
-func middlewares(opts *core.GraphClientOptions) []khttp.Middleware {
+//
+// safeReadRetry sits under the SDK's retry: it sends a read again after a
+// dropped connection or a 500 or 502, which the SDK's retry leaves alone,
+// and the SDK's retry still sees every 429, 503 and 504 it answers with.
+func middlewares(opts *core.GraphClientOptions, log *slog.Logger) []khttp.Middleware {
 	return []khttp.Middleware{
 		core.NewGraphTelemetryHandler(opts),
 		khttp.NewUrlReplaceHandler(true, core.ReplacementPairs),
 		khttp.NewCompressionHandler(),
 		khttp.NewRetryHandler(),
+		safeReadRetry{log: log},
 		attemptBody{},
 		khttp.NewRedirectHandler(),
 		khttp.NewParametersNameDecodingHandler(),

@@ -77,9 +77,9 @@ func TestErrorMapping(t *testing.T) {
 				_, err := appClient(t, srv).Organization(testCtx(t))
 				return err
 			}},
-		{name: "500", path: "/subscribedSkus", status: 500, code: "generalException", attempts: 1,
+		{name: "500 on a read, retries exhausted", path: "/subscribedSkus", status: 500, code: "generalException", attempts: 4,
 			call: func(t *testing.T, srv *tenantsim.Server) error {
-				srv.InjectFault(tenantsim.Fault{Path: "/subscribedSkus", Status: 500})
+				srv.InjectFault(tenantsim.Fault{Path: "/subscribedSkus", Status: 500, RetryAfter: "0", Times: 4})
 				_, err := appClient(t, srv).SubscribedSKUs(testCtx(t))
 				return err
 			}},
@@ -472,9 +472,11 @@ func TestWritesSurviveThrottling(t *testing.T) {
 func TestDroppedConnection(t *testing.T) {
 	srv := tenant(t, "")
 	c := appClient(t, srv)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// A read is sent again after each drop, with the SDK's backoff (3, 6
+	// and 12 s): four drops in a row exhaust it.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	srv.InjectFault(tenantsim.Fault{Path: "/organization", Drop: true, Times: 5})
+	srv.InjectFault(tenantsim.Fault{Path: "/organization", Drop: true, Times: 4})
 	_, err := c.Organization(ctx)
 	if err == nil {
 		t.Fatal("a dropped connection gave no error")
@@ -490,11 +492,18 @@ func TestDroppedConnection(t *testing.T) {
 	if errors.As(err, &ge) {
 		t.Errorf("a dropped connection is not a Graph answer: %+v", ge)
 	}
+	if n := countRequests(srv, "GET", "/organization"); n != 4 {
+		t.Errorf("%d attempts at the read, want 4 (the first and 3 retries)", n)
+	}
 
+	// A write is never sent again: the create may have reached Graph.
 	srv.InjectFault(tenantsim.Fault{Method: "POST", Path: "/v1.0/users", Drop: true, Times: 5})
 	if _, err := c.CreateUser(ctx, graph.NewUser{UserPrincipalName: "dropped@" + tenantInitialDomain, DisplayName: "d",
 		MailNickname: "dropped", Password: strongPassword}); err == nil {
 		t.Error("a dropped create gave no error")
+	}
+	if n := countRequests(srv, "POST", "/v1.0/users"); n != 1 {
+		t.Errorf("the dropped create was sent %d times, want once", n)
 	}
 	// The client recovers once the network does.
 	for range 6 {
