@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mgmtsession/graph"
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
 	"mgmtsession/text"
@@ -43,54 +44,113 @@ func runStatus(ctx context.Context, f *factory, o statusOptions) error {
 		return err
 	}
 	defer t.Close()
-	report, err := preflight.Run(ctx, t.client, t.sess)
+	return reportStatus(ctx, f.streams.Out, f.g.json, t.client, t.sess, o)
+}
+
+// reportStatus reads and judges the tenant, prints the report (as JSON
+// when asJSON) and returns what the exit code is made from.
+func reportStatus(ctx context.Context, out io.Writer, asJSON bool, client *graph.Client, sess graph.Session, o statusOptions) error {
+	report, err := preflight.Run(ctx, client, sess)
 	if err != nil {
 		return err
 	}
-	if f.g.json {
-		if err := writeJSON(f.streams.Out, report); err != nil {
+	if asJSON {
+		if err := writeJSON(out, report); err != nil {
 			return err
 		}
 	} else {
-		printReport(f.streams.Out, report)
+		printReport(out, report)
 	}
-	if _, _, fail := report.Counts(); o.failOnProblems && fail > 0 {
-		return &problemsError{n: fail}
+	return statusOutcome(report.Counts(), o)
+}
+
+// statusOutcome is the exit the checks call for: a check that could not be
+// judged because a read failed fails the command (exit 1), whatever the
+// others say, since a verdict from a read that failed is a verdict from
+// nothing; with --fail-on-problems, failed and unknown checks alike are
+// problems (exit 3).
+func statusOutcome(n preflight.Tally, o statusOptions) error {
+	switch {
+	case o.failOnProblems && n.Fail+n.Unknown > 0:
+		return &problemsError{n: n.Fail + n.Unknown}
+	case n.Unknown > 0:
+		return fmt.Errorf("%s could not be judged because a read of the tenant failed (see the UNKNOWN checks): run status again", text.Plural(n.Unknown, "check"))
 	}
 	return nil
 }
 
 // printReport is the plain-text form of a preflight report; every tenant
-// string is sanitised.
+// string is sanitised, and a fact whose read failed says so.
 func printReport(w io.Writer, r *preflight.Report) {
-	yes := map[bool]string{true: "yes", false: "no"}
-	on := map[bool]string{true: "on", false: "off"}
-	fmt.Fprintf(w, "Tenant            %s (%s)\n", safe.Text(r.TenantName), safe.Text(r.InitialDomain))
+	const unread = "unknown (could not be read)"
+	yes := func(b *bool) string {
+		if b == nil {
+			return "unknown"
+		}
+		return map[bool]string{true: "yes", false: "no"}[*b]
+	}
+	on := func(b *bool) string {
+		if b == nil {
+			return unread
+		}
+		return map[bool]string{true: "on", false: "off"}[*b]
+	}
+	if r.TenantName == "" && r.InitialDomain == "" {
+		fmt.Fprintf(w, "Tenant            %s\n", unread)
+	} else {
+		fmt.Fprintf(w, "Tenant            %s (%s)\n", safe.Text(r.TenantName), safe.Text(r.InitialDomain))
+	}
 	fmt.Fprintf(w, "Tenant id         %s\n", safe.Text(r.TenantID))
 	who := safe.Text(r.Operator)
 	if len(r.OperatorRoles) > 0 {
 		who += " (" + safe.Text(strings.Join(r.OperatorRoles, ", ")) + ")"
 	}
 	fmt.Fprintf(w, "Signed in as      %s\n", who)
-	fmt.Fprintf(w, "Entra ID P1 / P2  %s / %s\n", yes[r.EntraP1], yes[r.EntraP2])
-	fmt.Fprintf(w, "Security defaults %s\n", on[r.SecurityDefaults])
+	fmt.Fprintf(w, "Entra ID P1 / P2  %s / %s\n", yes(r.EntraP1), yes(r.EntraP2))
+	fmt.Fprintf(w, "Security defaults %s\n", on(r.SecurityDefaults))
 	fmt.Fprintf(w, "Management        %s\n", r.Management)
-	if len(r.Accounts) == 0 {
+	switch {
+	case r.Accounts == nil:
+		fmt.Fprintf(w, "Accounts          %s\n", unread)
+	case len(r.Accounts) == 0:
 		fmt.Fprintln(w, "Accounts          none found")
 	}
 	for _, a := range r.Accounts {
 		fmt.Fprintf(w, "Account           %s, %s, per-user MFA %s, MFA methods: %s\n", safe.Text(a.UPN),
-			map[bool]string{true: "enabled", false: "disabled"}[a.Enabled], safe.Text(a.PerUserMFA), safe.Text(orNone(a.MFAMethods)))
+			map[bool]string{true: "enabled", false: "disabled"}[a.Enabled], safe.Text(orUnknown(a.PerUserMFA)), safe.Text(orNone(a.MFAMethods)))
 		fmt.Fprintf(w, "                  roles: %s\n", safe.Text(orNone(a.Roles)))
 	}
-	fmt.Fprintf(w, "Break-glass       %s\n", safe.Text(orNone(r.BreakGlass)))
-	fmt.Fprintf(w, "Policies          %d, named locations %d\n", len(r.Policies), r.NamedLocations)
-	pass, warn, fail := r.Counts()
-	fmt.Fprintf(w, "\nChecks: %d passed, %s, %d failed (%s)\n", pass, text.Plural(warn, "warning"), fail, time.Now().UTC().Format(time.RFC3339))
+	if r.BreakGlass == nil {
+		fmt.Fprintf(w, "Break-glass       %s\n", unread)
+	} else {
+		fmt.Fprintf(w, "Break-glass       %s\n", safe.Text(orNone(r.BreakGlass)))
+	}
+	policies, locations := unread, unread
+	if r.Policies != nil {
+		policies = fmt.Sprint(len(r.Policies))
+	}
+	if r.NamedLocations != nil {
+		locations = fmt.Sprint(*r.NamedLocations)
+	}
+	fmt.Fprintf(w, "Policies          %s, named locations %s\n", policies, locations)
+	n := r.Counts()
+	unknown := ""
+	if n.Unknown > 0 {
+		unknown = fmt.Sprintf(", %d unknown", n.Unknown)
+	}
+	fmt.Fprintf(w, "\nChecks: %d passed, %s, %d failed%s (%s)\n", n.Pass, text.Plural(n.Warn, "warning"), n.Fail, unknown, time.Now().UTC().Format(time.RFC3339))
 	plain := text.PlainPalette()
 	for _, c := range r.Checks {
 		fmt.Fprint(w, text.Check(plain, c, 0))
 	}
+}
+
+// orUnknown names a value that was not read, or that Graph left empty.
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func orNone(xs []string) string {

@@ -32,8 +32,8 @@ func BenchmarkPreflightReads(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(f.Errors) != 0 || len(f.Accounts) != 1 || len(f.Accounts[0].Errors) != 0 {
-			b.Fatalf("reads failed: %v %+v", f.Errors, f.Accounts)
+		if errs := failed(f); len(errs) != 0 {
+			b.Fatalf("reads failed: %v", errs)
 		}
 		reqs := srv.Requests()
 		requests += len(reqs)

@@ -328,21 +328,33 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]User, erro
 	return listJSON[User](ctx, c, "reading the members of group "+groupID, path, withUserProperties(nil))
 }
 
-// UsersByID reads several users in one request (at most 15 ids per $filter
-// "in" clause on Graph, so larger sets are split).
+// UsersByID reads the users with the given ids that exist: 15 ids to a
+// $filter "in" clause (Graph's limit), one request for up to 15 ids and
+// $batch requests of 20 such reads beyond that, so that thousands of ids
+// cost a few dozen round trips, not thousands.
 func (c *Client) UsersByID(ctx context.Context, ids []string) ([]User, error) {
-	var out []User
+	const op = "reading users"
+	var paths []string
 	for chunk := range slices.Chunk(ids, 15) {
 		quoted := make([]string, len(chunk))
 		for i, id := range chunk {
 			quoted[i] = quoteOData(id)
 		}
-		q := withUserProperties(url.Values{"$filter": {"id in (" + strings.Join(quoted, ",") + ")"}})
-		users, err := listJSON[User](ctx, c, "reading users", "/users", q)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, users...)
+		paths = append(paths, relativeURL("/users", withUserProperties(url.Values{"$filter": {"id in (" + strings.Join(quoted, ",") + ")"}})))
+	}
+	switch len(paths) {
+	case 0:
+		return nil, nil
+	case 1:
+		return listJSON[User](ctx, c, op, paths[0], nil)
+	}
+	pages, err := batchLists[User](ctx, c, op, paths)
+	if err != nil {
+		return nil, err
+	}
+	var out []User
+	for _, p := range pages {
+		out = append(out, p...)
 	}
 	return out, nil
 }
@@ -443,6 +455,12 @@ func (c *Client) memberships(ctx context.Context, op, path string) (Memberships,
 	if err != nil {
 		return Memberships{}, err
 	}
+	return splitMemberships(objs), nil
+}
+
+// splitMemberships sorts a user's transitiveMemberOf into groups and
+// directory roles, leaving out other kinds of object.
+func splitMemberships(objs []DirectoryObject) Memberships {
 	var m Memberships
 	for _, o := range objs {
 		switch o.ODataType {
@@ -452,7 +470,7 @@ func (c *Client) memberships(ctx context.Context, op, path string) (Memberships,
 			m.Roles = append(m.Roles, o)
 		}
 	}
-	return m, nil
+	return m
 }
 
 // MyMemberships reads the signed-in user's groups and directory roles.

@@ -197,8 +197,9 @@ func TestUserLookups(t *testing.T) {
 	if len(users) != 2 {
 		t.Errorf("UsersByID over %d ids found %d users, want 2", len(ids), len(users))
 	}
-	if n := countRequests(srv, "GET", "/v1.0/users"); n != 2 {
-		t.Errorf("%d requests for %d ids, want 2 (15 ids per request)", n, len(ids))
+	// Two reads of 15 ids at most, in one $batch.
+	if n, b := countRequests(srv, "GET", "/v1.0/users"), countRequests(srv, "POST", "/v1.0/$batch"); n != 0 || b != 1 {
+		t.Errorf("%d requests and %d $batch for %d ids, want one $batch (15 ids per read)", n, b, len(ids))
 	}
 }
 

@@ -3,14 +3,15 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 
 	"mgmtsession/ca"
 )
 
-// Names of the reads ReadTenant makes: the keys of TenantFacts.Errors and
-// AccountFacts.Errors.
+// Names of the reads ReadTenant makes, as Failure.Read names them.
 const (
 	ReadOrganization        = "organization"
 	ReadSubscribedSKUs      = "subscribedSkus"
@@ -41,54 +42,196 @@ const StateExtension = "com.mgmtsession.state"
 // a tenant with many excluded users does not open a connection for each.
 const maxConcurrentReads = 16
 
+// ErrNotRead is the failure of a read that was never made: the zero Read.
+var ErrNotRead = errors.New("not read")
+
+// Read is the outcome of one read of the tenant: the value Graph answered
+// with, or why there is none. Its value is reachable only through Get,
+// which says whether the read answered, so that a list that could not be
+// read is never taken for an empty one (a dropped policy read once became
+// "0 policies", and a refused licence read "no Entra ID P1"). The zero Read
+// is a read that was never made.
+type Read[T any] struct {
+	value T
+	err   error
+	ok    bool
+}
+
+// Known is a read that answered with v.
+func Known[T any](v T) Read[T] { return Read[T]{value: v, ok: true} }
+
+// Failed is a read that could not be made or answered with err; a nil err
+// is ErrNotRead.
+func Failed[T any](err error) Read[T] {
+	if err == nil {
+		err = ErrNotRead
+	}
+	return Read[T]{err: err}
+}
+
+// Get returns the value and true when the read answered; the zero value
+// and false when it did not.
+func (r Read[T]) Get() (T, bool) {
+	if !r.ok {
+		var zero T
+		return zero, false
+	}
+	return r.value, true
+}
+
+// Err is why the read has no value, or nil when it answered.
+func (r Read[T]) Err() error {
+	if r.ok {
+		return nil
+	}
+	if r.err == nil {
+		return ErrNotRead
+	}
+	return r.err
+}
+
+// RequestID is Graph's request id for the failure, "" when the read
+// answered or Graph never did.
+func (r Read[T]) RequestID() string { return RequestIDOf(r.Err()) }
+
+// RequestIDOf returns the request id of the first *Error in err, the id to
+// give Microsoft support.
+func RequestIDOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RequestID
+	}
+	return ""
+}
+
+// Failure is one read that has no value: its name (ReadOrganization, ...)
+// and why.
+type Failure struct {
+	Read string
+	Err  error
+}
+
 // TenantFacts is what preflight and status need to know about a tenant,
-// read in one go by ReadTenant. A field whose read failed keeps its zero
-// value and the failure is in Errors under the read's name, so that one
-// refused read (a 403 for a missing scope, say) does not hide the others.
+// read in one go by ReadTenant. Each field is the outcome of its read, so
+// that one refused read (a 403 for a missing scope, say) neither hides the
+// others nor passes for an empty answer.
 type TenantFacts struct {
-	Org                 Organization
-	SKUs                []SKU
-	SecurityDefaults    bool
-	Operator            User        // the signed-in user; fails for app-only sign-ins
-	OperatorMemberships Memberships // its groups and directory roles
+	Org                 Read[Organization]
+	SKUs                Read[[]SKU]
+	SecurityDefaults    Read[bool]
+	Operator            Read[User]        // the signed-in user; fails for app-only sign-ins
+	OperatorMemberships Read[Memberships] // its groups and directory roles
 	// Accounts are the existing management accounts: users whose UPN
 	// starts with one of the prefixes given to ReadTenant.
-	Accounts        []AccountFacts
-	Policies        []ca.Policy
-	NamedLocations  []ca.NamedLocation
-	RoleDefinitions []RoleDefinition
-	// ExcludedUsers are the users that enabled or report-only policies
-	// exclude by id: the break-glass candidates. ExcludedMemberships holds
-	// their groups and roles by user id, to tell whether each is excluded
-	// from every policy (directly or through a group).
-	ExcludedUsers       []User
-	ExcludedMemberships map[string]Memberships
+	Accounts        Read[[]AccountFacts]
+	Policies        Read[[]ca.Policy]
+	NamedLocations  Read[[]ca.NamedLocation]
+	RoleDefinitions Read[[]RoleDefinition]
+	// ExcludedUsers are the existing users that enabled or report-only
+	// policies exclude by id: the break-glass candidates.
+	ExcludedUsers Read[[]User]
+	// ExcludedMemberships holds the groups and roles of ExcludedUsers by
+	// user id, read only when such a policy excludes a directory role (the
+	// only thing they are needed for: an account excluded through a role);
+	// otherwise it is known and empty.
+	ExcludedMemberships Read[map[string]Memberships]
 	// ExcludedGroupMembers holds, for every group such a policy excludes,
 	// its users (nested groups included): break-glass accounts are most
-	// often excluded through a group, never by id.
-	ExcludedGroupMembers map[string][]User
-	// Errors maps a read's name (ReadOrganization, ...) to its failure.
-	Errors map[string]error
+	// often excluded through a group, never by id. A group deleted since
+	// the policy named it has no entry.
+	ExcludedGroupMembers Read[map[string][]User]
+}
+
+// Failures lists the tenant-wide reads that have no value, in a fixed
+// order (the accounts' own reads are in each AccountFacts).
+func (f *TenantFacts) Failures() []Failure {
+	var out []Failure
+	add := func(name string, err error) {
+		if err != nil {
+			out = append(out, Failure{name, err})
+		}
+	}
+	add(ReadOrganization, f.Org.Err())
+	add(ReadSubscribedSKUs, f.SKUs.Err())
+	add(ReadSecurityDefaults, f.SecurityDefaults.Err())
+	add(ReadOperator, f.Operator.Err())
+	add(ReadOperatorMemberships, f.OperatorMemberships.Err())
+	add(ReadAccounts, f.Accounts.Err())
+	add(ReadPolicies, f.Policies.Err())
+	add(ReadNamedLocations, f.NamedLocations.Err())
+	add(ReadRoleDefinitions, f.RoleDefinitions.Err())
+	add(ReadExcludedUsers, f.ExcludedUsers.Err())
+	add(ReadExcludedMemberships, f.ExcludedMemberships.Err())
+	add(ReadExcludedGroups, f.ExcludedGroupMembers.Err())
+	return out
 }
 
 // AccountFacts is one existing management account.
 type AccountFacts struct {
 	User        User
-	Memberships Memberships
-	PerUserMFA  string // disabled, enabled or enforced; "" when the read failed
-	Methods     []AuthMethod
+	Memberships Read[Memberships]
+	PerUserMFA  Read[string] // disabled, enabled or enforced
+	Methods     Read[[]AuthMethod]
 	// State is the StateExtension's properties; nil when absent.
-	State map[string]any
-	// Errors maps ReadMemberships, ReadPerUserMFA, ReadAuthMethods or
-	// ReadSessionState to its failure.
-	Errors map[string]error
+	State Read[map[string]any]
 }
 
-// Err returns the failure of the named read, or nil.
-func (f *TenantFacts) Err(read string) error { return f.Errors[read] }
+// Failures lists the account's reads that have no value, in a fixed order.
+func (a *AccountFacts) Failures() []Failure {
+	var out []Failure
+	for _, f := range []Failure{
+		{ReadMemberships, a.Memberships.Err()},
+		{ReadPerUserMFA, a.PerUserMFA.Err()},
+		{ReadAuthMethods, a.Methods.Err()},
+		{ReadSessionState, a.State.Err()},
+	} {
+		if f.Err != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
-// Err returns the failure of the named read, or nil.
-func (a *AccountFacts) Err(read string) error { return a.Errors[read] }
+// readGroup runs ReadTenant's reads: each in its own goroutine, at most
+// maxConcurrentReads requests in flight.
+type readGroup struct {
+	ctx context.Context
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+// do runs fn holding one of the group's slots.
+func (g *readGroup) do(fn func() error) error {
+	select {
+	case g.sem <- struct{}{}:
+	case <-g.ctx.Done():
+		return g.ctx.Err()
+	}
+	defer func() { <-g.sem }()
+	return fn()
+}
+
+// readInto runs fn in the group and stores its outcome in dst; then, when
+// given, runs after a read that answered, in the same goroutine (to start
+// the reads that depend on it).
+func readInto[T any](g *readGroup, dst *Read[T], fn func(context.Context) (T, error), then func(T)) {
+	g.wg.Go(func() {
+		var v T
+		err := g.do(func() error {
+			var err error
+			v, err = fn(g.ctx)
+			return err
+		})
+		if err != nil {
+			*dst = Failed[T](err)
+			return
+		}
+		*dst = Known(v)
+		if then != nil {
+			then(v)
+		}
+	})
+}
 
 // ReadTenant reads everything preflight and status look at, concurrently,
 // in as few sequential round trips as the data allows: first the tenant,
@@ -96,178 +239,172 @@ func (a *AccountFacts) Err(read string) error { return a.Errors[read] }
 // whose UPN starts with one of prefixes, the Conditional Access policies
 // and named locations, and the role definitions, all at once; then, as
 // soon as the read they depend on has answered, each account's memberships,
-// per-user MFA state and methods, and the users the policies exclude with
-// their memberships. That is two round trips when nothing is throttled.
+// per-user MFA state and methods, the members of the groups the policies
+// exclude and the users they exclude by id (in $batch requests, however
+// many there are); and, only when a policy excludes a directory role, those
+// users' memberships. That is two round trips when nothing is throttled,
+// three when a policy excludes a role.
 //
 // Policies and named locations are read once each: Conditional Access
 // allows one request per second per tenant, and the What If is best
 // evaluated locally from these.
 //
 // The error is non-nil only when ctx ended before the reads did; each
-// read's own failure is in TenantFacts.Errors (or AccountFacts.Errors) and
-// the rest of the facts are still filled in.
+// read's outcome is in its field, and a read that depends on one that
+// failed fails with it.
 func (c *Client) ReadTenant(ctx context.Context, prefixes []string) (*TenantFacts, error) {
-	f := &TenantFacts{ExcludedMemberships: map[string]Memberships{}, ExcludedGroupMembers: map[string][]User{}, Errors: map[string]error{}}
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex // guards the Errors maps and ExcludedMemberships
-		sem = make(chan struct{}, maxConcurrentReads)
-	)
-	// read runs one request in its own goroutine, records its failure in
-	// errs under name, and calls then (from that goroutine) when it worked.
-	read := func(errs map[string]error, name string, fn func() error, then func()) {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				mu.Lock()
-				errs[name] = ctx.Err()
-				mu.Unlock()
-				return
-			}
-			err := fn()
-			<-sem
-			if err != nil {
-				mu.Lock()
-				errs[name] = err
-				mu.Unlock()
-				return
-			}
-			if then != nil {
-				then()
-			}
+	f := &TenantFacts{}
+	g := &readGroup{ctx: ctx, sem: make(chan struct{}, maxConcurrentReads)}
+
+	readInto(g, &f.Org, c.Organization, nil)
+	readInto(g, &f.SKUs, c.SubscribedSKUs, nil)
+	readInto(g, &f.SecurityDefaults, c.SecurityDefaults, nil)
+	readInto(g, &f.Operator, c.Me, nil)
+	readInto(g, &f.OperatorMemberships, c.MyMemberships, nil)
+	readInto(g, &f.NamedLocations, c.NamedLocations, nil)
+	readInto(g, &f.RoleDefinitions, c.RoleDefinitions, nil)
+
+	readInto(g, &f.Accounts, func(ctx context.Context) ([]AccountFacts, error) {
+		users, err := c.FindUsersByPrefix(ctx, prefixes...)
+		if err != nil {
+			return nil, err
+		}
+		accounts := make([]AccountFacts, len(users))
+		for i, u := range users {
+			accounts[i].User = u
+		}
+		return accounts, nil
+	}, func(accounts []AccountFacts) {
+		for i := range accounts {
+			a := &accounts[i]
+			id := a.User.ID
+			readInto(g, &a.Memberships, func(ctx context.Context) (Memberships, error) { return c.UserMemberships(ctx, id) }, nil)
+			readInto(g, &a.PerUserMFA, func(ctx context.Context) (string, error) { return c.PerUserMFA(ctx, id) }, nil)
+			readInto(g, &a.Methods, func(ctx context.Context) ([]AuthMethod, error) { return c.AuthMethods(ctx, id) }, nil)
+			readInto(g, &a.State, func(ctx context.Context) (map[string]any, error) {
+				state, _, err := c.Extension(ctx, id, StateExtension)
+				return state, err
+			}, nil)
+		}
+	})
+
+	// What the policies exclude cannot be known without the policies:
+	// until they answer, those reads fail with ErrNotRead, and with the
+	// policies' failure if they do not.
+	readInto(g, &f.Policies, c.Policies, func(policies []ca.Policy) {
+		g.wg.Go(func() { f.ExcludedGroupMembers = c.readExcludedGroups(g, ExcludedGroupIDs(policies)) })
+		g.wg.Go(func() {
+			f.ExcludedUsers, f.ExcludedMemberships = c.readExcludedUsers(g, ExcludedUserIDs(policies), excludesRoles(policies))
 		})
+	})
+	g.wg.Wait()
+	if err := f.Policies.Err(); err != nil {
+		dependent := fmt.Errorf("the Conditional Access policies it depends on could not be read: %w", err)
+		f.ExcludedUsers = Failed[[]User](dependent)
+		f.ExcludedMemberships = Failed[map[string]Memberships](dependent)
+		f.ExcludedGroupMembers = Failed[map[string][]User](dependent)
 	}
-	e := f.Errors
-	read(e, ReadOrganization, func() error {
-		var err error
-		f.Org, err = c.Organization(ctx)
-		return err
-	}, nil)
-	read(e, ReadSubscribedSKUs, func() error {
-		var err error
-		f.SKUs, err = c.SubscribedSKUs(ctx)
-		return err
-	}, nil)
-	read(e, ReadSecurityDefaults, func() error {
-		var err error
-		f.SecurityDefaults, err = c.SecurityDefaults(ctx)
-		return err
-	}, nil)
-	read(e, ReadOperator, func() error {
-		var err error
-		f.Operator, err = c.Me(ctx)
-		return err
-	}, nil)
-	read(e, ReadOperatorMemberships, func() error {
-		var err error
-		f.OperatorMemberships, err = c.MyMemberships(ctx)
-		return err
-	}, nil)
-	read(e, ReadNamedLocations, func() error {
-		var err error
-		f.NamedLocations, err = c.NamedLocations(ctx)
-		return err
-	}, nil)
-	read(e, ReadRoleDefinitions, func() error {
-		var err error
-		f.RoleDefinitions, err = c.RoleDefinitions(ctx)
-		return err
-	}, nil)
-
-	var accounts []User
-	read(e, ReadAccounts, func() error {
-		var err error
-		accounts, err = c.FindUsersByPrefix(ctx, prefixes...)
-		return err
-	}, func() {
-		f.Accounts = make([]AccountFacts, len(accounts))
-		for i, u := range accounts {
-			a := &f.Accounts[i]
-			a.User, a.Errors = u, map[string]error{}
-			read(a.Errors, ReadMemberships, func() error {
-				var err error
-				a.Memberships, err = c.UserMemberships(ctx, u.ID)
-				return err
-			}, nil)
-			read(a.Errors, ReadPerUserMFA, func() error {
-				var err error
-				a.PerUserMFA, err = c.PerUserMFA(ctx, u.ID)
-				return err
-			}, nil)
-			read(a.Errors, ReadAuthMethods, func() error {
-				var err error
-				a.Methods, err = c.AuthMethods(ctx, u.ID)
-				return err
-			}, nil)
-			read(a.Errors, ReadSessionState, func() error {
-				var err error
-				a.State, _, err = c.Extension(ctx, u.ID, StateExtension)
-				return err
-			}, nil)
-		}
-	})
-
-	read(e, ReadPolicies, func() error {
-		var err error
-		f.Policies, err = c.Policies(ctx)
-		return err
-	}, func() {
-		for _, gid := range ExcludedGroupIDs(f.Policies) {
-			read(e, ReadExcludedGroups, func() error {
-				users, err := c.GroupMembers(ctx, gid)
-				if IsNotFound(err) {
-					return nil // a policy may name a group deleted since
-				}
-				if err == nil {
-					mu.Lock()
-					f.ExcludedGroupMembers[gid] = users
-					mu.Unlock()
-				}
-				return err
-			}, nil)
-		}
-		ids := ExcludedUserIDs(f.Policies)
-		if len(ids) == 0 {
-			return
-		}
-		read(e, ReadExcludedUsers, func() error {
-			var err error
-			f.ExcludedUsers, err = c.UsersByID(ctx, ids)
-			return err
-		}, nil)
-		var failed []error
-		for _, id := range ids {
-			wg.Go(func() {
-				var m Memberships
-				var err error
-				select {
-				case sem <- struct{}{}:
-					m, err = c.UserMemberships(ctx, id)
-					<-sem
-				case <-ctx.Done():
-					err = ctx.Err()
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					f.ExcludedMemberships[id] = m
-				case IsNotFound(err):
-					// A policy may name a user deleted since; UsersByID
-					// leaves it out too.
-				default:
-					failed = append(failed, err)
-					e[ReadExcludedMemberships] = errors.Join(failed...)
-				}
-			})
-		}
-	})
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
 	return f, nil
+}
+
+// readExcludedGroups reads the users of each group, concurrently. A group
+// deleted since a policy named it has no members to count; any other
+// failure makes the whole read fail, since a break-glass account may be
+// in the group that could not be read.
+func (c *Client) readExcludedGroups(g *readGroup, ids []string) Read[map[string][]User] {
+	var (
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		failed []error
+	)
+	members := make(map[string][]User, len(ids))
+	for _, gid := range ids {
+		wg.Go(func() {
+			var users []User
+			err := g.do(func() error {
+				var err error
+				users, err = c.GroupMembers(g.ctx, gid)
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				members[gid] = users
+			case IsNotFound(err):
+			default:
+				failed = append(failed, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		return Failed[map[string][]User](errors.Join(failed...))
+	}
+	return Known(members)
+}
+
+// readExcludedUsers reads the users policies exclude by id, in $batch
+// requests (a tenant may exclude thousands; a policy may name users deleted
+// since, which are left out), then, when roles matters, the memberships of
+// the users that exist, again in $batch requests.
+func (c *Client) readExcludedUsers(g *readGroup, ids []string, roles bool) (Read[[]User], Read[map[string]Memberships]) {
+	var users []User
+	err := g.do(func() error {
+		var err error
+		users, err = c.UsersByID(g.ctx, ids)
+		return err
+	})
+	if err != nil {
+		return Failed[[]User](err), Failed[map[string]Memberships](fmt.Errorf("the users it depends on could not be read: %w", err))
+	}
+	if users == nil {
+		users = []User{}
+	}
+	if !roles {
+		return Known(users), Known(map[string]Memberships{})
+	}
+	var memberships map[string]Memberships
+	err = g.do(func() error {
+		var err error
+		memberships, err = c.membershipsOf(g.ctx, users)
+		return err
+	})
+	if err != nil {
+		return Known(users), Failed[map[string]Memberships](err)
+	}
+	return Known(users), Known(memberships)
+}
+
+// membershipsOf reads the transitive groups and roles of users, 20 users
+// to a $batch request. A user deleted between the two reads has none.
+func (c *Client) membershipsOf(ctx context.Context, users []User) (map[string]Memberships, error) {
+	paths := make([]string, len(users))
+	for i, u := range users {
+		paths[i] = "/users/" + url.PathEscape(u.ID) + "/transitiveMemberOf"
+	}
+	pages, err := batchLists[DirectoryObject](ctx, c, "reading the memberships of the users policies exclude", paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Memberships, len(users))
+	for i, objs := range pages {
+		if objs != nil {
+			out[users[i].ID] = splitMemberships(objs)
+		}
+	}
+	return out, nil
+}
+
+// excludesRoles reports whether an enabled or report-only policy excludes
+// a directory role.
+func excludesRoles(policies []ca.Policy) bool {
+	return slices.ContainsFunc(policies, func(p ca.Policy) bool {
+		return p.State != ca.StateDisabled && p.Conditions.Users != nil && len(p.Conditions.Users.ExcludeRoles) > 0
+	})
 }
 
 // ExcludedGroupIDs lists, sorted and once each, the groups that enabled or

@@ -76,71 +76,98 @@ type facts struct {
 	*graph.TenantFacts
 	sess      graph.Session
 	roleNames map[string]string // template id -> display name
+	// reported holds the reads an Unknown check already names, so that
+	// each failed read is shown once.
+	reported map[string]bool
 }
 
-// Build judges what was read. It is pure.
+// Build judges what was read. It is pure. A check whose input could not be
+// read is Unknown and names the read; a failed read no check names gets a
+// check of its own, so that no failure goes unsaid.
 func Build(sess graph.Session, tf *graph.TenantFacts) *Report {
-	f := &facts{TenantFacts: tf, sess: sess, roleNames: map[string]string{}}
-	for _, rd := range tf.RoleDefinitions {
+	f := &facts{TenantFacts: tf, sess: sess, roleNames: map[string]string{}, reported: map[string]bool{}}
+	roleDefs, _ := tf.RoleDefinitions.Get()
+	for _, rd := range roleDefs {
 		f.roleNames[rd.TemplateID] = rd.DisplayName
 	}
 	r := &Report{
-		TenantID:         f.Org.ID,
-		TenantName:       f.Org.DisplayName,
-		InitialDomain:    f.Org.InitialDomain(),
-		Operator:         f.sess.UPN,
-		SecurityDefaults: f.SecurityDefaults,
-		NamedLocations:   len(f.NamedLocations),
-		Management:       "OFF",
-		Accounts:         []Account{},
-		BreakGlass:       []string{},
-		Policies:         []Policy{},
+		TenantID:   f.sess.TenantID,
+		Operator:   f.sess.UPN,
+		Management: ManagementOff,
 	}
-	if r.TenantID == "" {
-		r.TenantID = f.sess.TenantID
+	if org, ok := f.Org.Get(); ok {
+		r.TenantID, r.TenantName, r.InitialDomain = org.ID, org.DisplayName, org.InitialDomain()
+		if r.TenantID == "" {
+			r.TenantID = f.sess.TenantID
+		}
 	}
 	if f.sess.AppOnly {
 		r.Operator = "an application (app-only sign-in)"
-	}
-	r.EntraP1, r.EntraP2 = graph.EntraPremium(f.SKUs)
-	r.OperatorRoles = f.names(f.OperatorMemberships.RoleTemplateIDs())
-	for _, p := range f.Policies {
-		r.Policies = append(r.Policies, Policy{ID: p.ID, DisplayName: p.DisplayName, State: p.State, Managed: isManaged(p)})
-	}
-	add := func(c Check) { r.Checks = append(r.Checks, c) }
-
-	// Reads that failed come first: they make later checks uncertain.
-	names := make([]string, 0, len(f.Errors))
-	for n := range f.Errors {
 		// An app-only sign-in has no signed-in user to read.
-		if !(f.sess.AppOnly && (n == graph.ReadOperator || n == graph.ReadOperatorMemberships)) {
-			names = append(names, n)
+		f.reported[graph.ReadOperator], f.reported[graph.ReadOperatorMemberships] = true, true
+	}
+	if skus, ok := f.SKUs.Get(); ok {
+		p1, p2 := graph.EntraPremium(skus)
+		r.EntraP1, r.EntraP2 = &p1, &p2
+	}
+	if on, ok := f.SecurityDefaults.Get(); ok {
+		r.SecurityDefaults = &on
+	}
+	if locs, ok := f.NamedLocations.Get(); ok {
+		n := len(locs)
+		r.NamedLocations = &n
+	}
+	if m, ok := f.OperatorMemberships.Get(); ok {
+		r.OperatorRoles = f.names(m.RoleTemplateIDs())
+	}
+	if policies, ok := f.Policies.Get(); ok {
+		r.Policies = []Policy{}
+		for _, p := range policies {
+			r.Policies = append(r.Policies, Policy{ID: p.ID, DisplayName: p.DisplayName, State: p.State, Managed: isManaged(p)})
 		}
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		add(readFailure(readLabels[n], f.Errors[n]))
-	}
+	var checks []Check
+	add := func(c ...Check) { checks = append(checks, c...) }
 
-	add(Check{ID: "tenant", Title: "Tenant", Result: Info,
-		Reason: fmt.Sprintf("%s, initial domain %s", orUnknown(r.TenantName), orUnknown(r.InitialDomain))})
+	add(tenantCheck(f, r))
 	add(licenceCheck(f, r))
 	add(securityDefaultsCheck(f))
 	add(operatorRolesCheck(f))
 	add(scopesCheck(f.sess))
-	for _, c := range accountChecks(f, r) {
-		add(c)
-	}
+	add(accountChecks(f, r)...)
 	add(policyCountCheck(f))
 	add(locationCountCheck(f))
-	for _, c := range managedPolicyChecks(f) {
-		add(c)
-	}
+	add(managedPolicyChecks(f)...)
 	add(breakGlassCheck(f, r))
 	add(Check{ID: "mandatory-mfa", Title: "Microsoft's mandatory MFA", Result: Warn,
 		Reason: "Microsoft demands MFA for the Azure portal, the Entra, Intune and Microsoft 365 admin centres whatever Conditional Access says, so the management account will never use those portals.",
 		Fix:    "Nothing to change: the platform works through Microsoft Graph and Exchange Online PowerShell, which are not on that list."})
+
+	// Reads no check named come first: they make the rest uncertain.
+	for _, fl := range f.Failures() {
+		if !f.reported[fl.Read] {
+			r.Checks = append(r.Checks, readFailure("read", "Could not read "+readLabels[fl.Read], fl.Read, fl.Err))
+		}
+	}
+	r.Checks = append(r.Checks, checks...)
 	return r
+}
+
+// unknown is the check id/title when read, which it needs, failed with
+// err: it says which read failed and why, with Graph's request id.
+func (f *facts) unknown(id, title, read string, err error) Check {
+	f.reported[read] = true
+	return readFailure(id, title, read, err)
+}
+
+// firstFailure returns the first of reads (name, error pairs) that failed.
+func firstFailure(reads ...graph.Failure) (graph.Failure, bool) {
+	for _, r := range reads {
+		if r.Err != nil {
+			return r, true
+		}
+	}
+	return graph.Failure{}, false
 }
 
 func orUnknown(s string) string {
@@ -164,24 +191,42 @@ func (f *facts) names(ids []string) []string {
 	return out
 }
 
-func readFailure(what string, err error) Check {
-	c := Check{ID: "read", Title: "Could not read " + what, Result: Fail, Reason: err.Error(),
-		Fix: "Read again; if it persists, give the request id to Microsoft support."}
+// readFailure is an Unknown check: the check id/title could not be judged
+// because read failed with err (whose text says what was being read, the
+// status and the request id). A read no other check names has a check of
+// its own, id "read", titled with it.
+func readFailure(id, title, read string, err error) Check {
+	reason := "Unknown: " + err.Error()
+	if id == "read" {
+		reason = err.Error()
+	}
+	c := Check{ID: id, Title: title, Result: Unknown, Read: read, RequestID: graph.RequestIDOf(err), Reason: reason,
+		Fix: "Run the checks again; if it persists, give the request id to Microsoft support."}
 	if graph.IsForbidden(err) {
 		c.Fix = "The signed-in account lacks a role or scope for this read: sign in as a Global Administrator, or grant the missing scope."
 	}
 	return c
 }
 
+func tenantCheck(f *facts, r *Report) Check {
+	if err := f.Org.Err(); err != nil {
+		return f.unknown("tenant", "Tenant", graph.ReadOrganization, err)
+	}
+	return Check{ID: "tenant", Title: "Tenant", Result: Info,
+		Reason: fmt.Sprintf("%s, initial domain %s", orUnknown(r.TenantName), orUnknown(r.InitialDomain))}
+}
+
 func licenceCheck(f *facts, r *Report) Check {
-	c := Check{ID: "licence", Title: "Entra ID P1 licence"}
+	const title = "Entra ID P1 licence"
+	if err := f.SKUs.Err(); err != nil {
+		return f.unknown("licence", title, graph.ReadSubscribedSKUs, err)
+	}
+	c := Check{ID: "licence", Title: title}
 	switch {
-	case r.EntraP2:
+	case *r.EntraP2:
 		c.Result, c.Reason = Pass, "Entra ID P2 is present, so Conditional Access is available."
-	case r.EntraP1:
+	case *r.EntraP1:
 		c.Result, c.Reason = Pass, "Entra ID P1 is present, so Conditional Access is available."
-	case f.Err(graph.ReadSubscribedSKUs) != nil:
-		c.Result, c.Reason = Warn, "The licences could not be read."
 	default:
 		c.Result = Fail
 		c.Reason = "No enabled subscription carries Entra ID P1 or P2, and Conditional Access needs one: allowed-IP protection cannot be set up."
@@ -191,28 +236,38 @@ func licenceCheck(f *facts, r *Report) Check {
 }
 
 func securityDefaultsCheck(f *facts) Check {
-	if !f.SecurityDefaults {
-		return Check{ID: "security-defaults", Title: "Security defaults", Result: Pass,
+	const title = "Security defaults"
+	on, ok := f.SecurityDefaults.Get()
+	switch {
+	case !ok:
+		return f.unknown("security-defaults", title, graph.ReadSecurityDefaults, f.SecurityDefaults.Err())
+	case !on:
+		return Check{ID: "security-defaults", Title: title, Result: Pass,
 			Reason: "Off, so Conditional Access decides when MFA is needed."}
 	}
-	return Check{ID: "security-defaults", Title: "Security defaults", Result: Fail,
+	return Check{ID: "security-defaults", Title: title, Result: Fail,
 		Reason: "On: they demand MFA of every privileged role at every sign-in, which the management account cannot do, and no Conditional Access policy can be enforced while they are on.",
 		Fix:    "Turn security defaults off after Conditional Access policies requiring MFA are in place (Entra admin centre > Overview > Properties > Manage security defaults)."}
 }
 
 func operatorRolesCheck(f *facts) Check {
+	const title = "Your directory roles"
 	if f.sess.AppOnly {
-		return Check{ID: "operator-roles", Title: "Your directory roles", Result: Info,
+		return Check{ID: "operator-roles", Title: title, Result: Info,
 			Reason: "Signed in as an application: its application permissions decide what it may do (see Granted scopes)."}
 	}
-	held := f.OperatorMemberships.RoleTemplateIDs()
+	m, ok := f.OperatorMemberships.Get()
+	if !ok {
+		return f.unknown("operator-roles", title, graph.ReadOperatorMemberships, f.OperatorMemberships.Err())
+	}
+	held := m.RoleTemplateIDs()
 	var missing []string
 	for _, cap := range capabilities {
 		if !slices.ContainsFunc(cap.roles, func(r string) bool { return slices.Contains(held, r) }) {
 			missing = append(missing, fmt.Sprintf("%s (needs %s)", cap.what, strings.Join(f.names(cap.roles), " or ")))
 		}
 	}
-	c := Check{ID: "operator-roles", Title: "Your directory roles"}
+	c := Check{ID: "operator-roles", Title: title}
 	names := f.names(held)
 	if len(names) == 0 {
 		names = []string{"none"}
@@ -255,61 +310,93 @@ func scopesCheck(s graph.Session) Check {
 }
 
 func accountChecks(f *facts, r *Report) []Check {
-	if len(f.Accounts) == 0 {
-		domain := orUnknown(r.InitialDomain)
+	accounts, ok := f.Accounts.Get()
+	if !ok {
+		r.Management = ManagementUnknown
+		return []Check{f.unknown("accounts", "Management account", graph.ReadAccounts, f.Accounts.Err())}
+	}
+	r.Accounts = []Account{}
+	if len(accounts) == 0 {
 		return []Check{{ID: "accounts", Title: "Management account", Result: Info,
 			Reason: "None exists yet (looked for " + strings.Join(AccountPrefixes, "*, ") + "*).",
-			Fix:    "The Create step makes coreview.admin@" + domain + "."}}
+			Fix:    "The Create step makes " + accountName(r.InitialDomain) + "."}}
 	}
 	var out []Check
-	for _, a := range f.Accounts {
-		acc := Account{ID: a.User.ID, UPN: a.User.UserPrincipalName, Enabled: a.User.AccountEnabled,
-			Roles: f.names(a.Memberships.RoleTemplateIDs()), PerUserMFA: a.PerUserMFA,
-			PasswordExpiry: !strings.Contains(a.User.PasswordPolicies, "DisablePasswordExpiration")}
-		for _, m := range a.Methods {
-			if m.IsMFA() {
-				acc.MFAMethods = append(acc.MFAMethods, m.Kind())
-			}
-		}
-		r.Accounts = append(r.Accounts, acc)
-		if on, _ := a.State["sessionOn"].(bool); on && a.User.AccountEnabled {
-			r.Management = "ON"
-		}
+	stateUnknown := false
+	for _, a := range accounts {
 		upn := a.User.UserPrincipalName
+		// Each account's reads are named with the account; reported
+		// here, they need no check of their own.
+		accountUnknown := readFailure
+		acc := Account{ID: a.User.ID, UPN: upn, Enabled: a.User.AccountEnabled,
+			PasswordExpiry: !strings.Contains(a.User.PasswordPolicies, "DisablePasswordExpiration")}
 		state := "disabled"
 		if acc.Enabled {
 			state = "enabled"
 		}
-		out = append(out, Check{ID: "account", Title: "Management account", Result: Info,
-			Reason: fmt.Sprintf("%s exists (%s) with roles: %s.", upn, state, strings.Join(nonEmpty(acc.Roles), ", "))})
-		reads := make([]string, 0, len(a.Errors))
-		for n := range a.Errors {
-			reads = append(reads, n)
+		if m, ok := a.Memberships.Get(); ok {
+			acc.Roles = f.names(m.RoleTemplateIDs())
+			out = append(out, Check{ID: "account", Title: "Management account", Result: Info,
+				Reason: fmt.Sprintf("%s exists (%s) with roles: %s.", upn, state, strings.Join(nonEmpty(acc.Roles), ", "))})
+		} else {
+			out = append(out, accountUnknown("account-roles", "Roles of "+upn, graph.ReadMemberships, a.Memberships.Err()))
 		}
-		slices.Sort(reads)
-		for _, n := range reads {
-			out = append(out, readFailure(readLabels[n]+" of "+upn, a.Errors[n]))
+		if st, ok := a.State.Get(); ok {
+			if on, _ := st["sessionOn"].(bool); on && a.User.AccountEnabled {
+				r.Management = ManagementOn
+			}
+		} else if a.User.AccountEnabled {
+			stateUnknown = true
+			out = append(out, accountUnknown("session-state", "Management session of "+upn, graph.ReadSessionState, a.State.Err()))
 		}
-		switch a.PerUserMFA {
-		case "enabled", "enforced":
+		switch mfa, ok := a.PerUserMFA.Get(); {
+		case !ok:
+			out = append(out, accountUnknown("per-user-mfa", "Per-user MFA of "+upn, graph.ReadPerUserMFA, a.PerUserMFA.Err()))
+		case mfa == "enabled" || mfa == "enforced":
+			acc.PerUserMFA = mfa
 			out = append(out, Check{ID: "per-user-mfa", Title: "Per-user MFA of " + upn, Result: Fail,
-				Reason: "Per-user MFA is " + a.PerUserMFA + ": it demands MFA at every sign-in, whatever Conditional Access says.",
+				Reason: "Per-user MFA is " + mfa + ": it demands MFA at every sign-in, whatever Conditional Access says.",
 				Fix:    "Set per-user MFA to disabled for this account (the Create step does it)."})
-		case "disabled":
+		case mfa == "disabled":
+			acc.PerUserMFA = mfa
 			out = append(out, Check{ID: "per-user-mfa", Title: "Per-user MFA of " + upn, Result: Pass, Reason: "Disabled."})
+		default:
+			acc.PerUserMFA = mfa
 		}
-		if len(acc.MFAMethods) > 0 {
-			out = append(out, Check{ID: "mfa-methods", Title: "MFA methods of " + upn, Result: Warn,
-				Reason: "Registered: " + strings.Join(acc.MFAMethods, ", ") + ". A non-interactive account cannot answer them if a policy asks.",
-				Fix:    "Remove the methods, or make sure no policy demands MFA from the allowed IPs (the What If step shows this)."})
+		if methods, ok := a.Methods.Get(); !ok {
+			out = append(out, accountUnknown("mfa-methods", "MFA methods of "+upn, graph.ReadAuthMethods, a.Methods.Err()))
+		} else {
+			for _, m := range methods {
+				if m.IsMFA() {
+					acc.MFAMethods = append(acc.MFAMethods, m.Kind())
+				}
+			}
+			if len(acc.MFAMethods) > 0 {
+				out = append(out, Check{ID: "mfa-methods", Title: "MFA methods of " + upn, Result: Warn,
+					Reason: "Registered: " + strings.Join(acc.MFAMethods, ", ") + ". A non-interactive account cannot answer them if a policy asks.",
+					Fix:    "Remove the methods, or make sure no policy demands MFA from the allowed IPs (the What If step shows this)."})
+			}
 		}
 		if acc.PasswordExpiry {
 			out = append(out, Check{ID: "password-expiry", Title: "Password expiry of " + upn, Result: Warn,
 				Reason: "The password expires, and the platform would lose access when it does.",
 				Fix:    "Set passwordPolicies to DisablePasswordExpiration (the Create step does it)."})
 		}
+		r.Accounts = append(r.Accounts, acc)
+	}
+	if stateUnknown && r.Management != ManagementOn {
+		r.Management = ManagementUnknown
 	}
 	return out
+}
+
+// accountName is the management account the Create step makes, named on
+// the initial domain when it was read.
+func accountName(domain string) string {
+	if domain == "" {
+		return "coreview.admin on the tenant's initial domain"
+	}
+	return "coreview.admin@" + domain
 }
 
 func nonEmpty(xs []string) []string {
@@ -320,8 +407,13 @@ func nonEmpty(xs []string) []string {
 }
 
 func policyCountCheck(f *facts) Check {
-	n := len(f.Policies)
-	c := Check{ID: "policy-count", Title: "Conditional Access policies", Result: Pass,
+	const title = "Conditional Access policies"
+	policies, ok := f.Policies.Get()
+	if !ok {
+		return f.unknown("policy-count", title, graph.ReadPolicies, f.Policies.Err())
+	}
+	n := len(policies)
+	c := Check{ID: "policy-count", Title: title, Result: Pass,
 		Reason: fmt.Sprintf("%d policies (enabled, report-only and disabled all count) of the tenant limit of about %d; the setup adds 1.", n, policyLimit)}
 	if n+1 > policyLimit-5 {
 		c.Result = Warn
@@ -331,13 +423,18 @@ func policyCountCheck(f *facts) Check {
 }
 
 func locationCountCheck(f *facts) Check {
+	const title = "Named locations"
+	locations, ok := f.NamedLocations.Get()
+	if !ok {
+		return f.unknown("location-count", title, graph.ReadNamedLocations, f.NamedLocations.Err())
+	}
 	n := 0
-	for _, l := range f.NamedLocations {
+	for _, l := range locations {
 		if l.IsIP() {
 			n++
 		}
 	}
-	c := Check{ID: "location-count", Title: "Named locations", Result: Pass,
+	c := Check{ID: "location-count", Title: title, Result: Pass,
 		Reason: fmt.Sprintf("%d IP named locations of the limit of %d; the setup adds 1.", n, ipLocationLimit)}
 	if n+1 > ipLocationLimit {
 		c.Result = Fail
@@ -348,9 +445,12 @@ func locationCountCheck(f *facts) Check {
 
 func isManaged(p ca.Policy) bool { return strings.HasPrefix(p.DisplayName, ca.ManagedPolicyPrefix) }
 
+// managedPolicyChecks judges Microsoft-managed policies; none when the
+// policies could not be read (policyCountCheck says so).
 func managedPolicyChecks(f *facts) []Check {
 	var out []Check
-	for _, p := range f.Policies {
+	policies, _ := f.Policies.Get()
+	for _, p := range policies {
 		if !isManaged(p) {
 			continue
 		}
@@ -378,18 +478,25 @@ func managedPolicyChecks(f *facts) []Check {
 	return out
 }
 
+// exclusions is what breakGlassCheck judges, all of it read.
+type exclusions struct {
+	users       []graph.User
+	memberships map[string]graph.Memberships
+	groups      map[string][]graph.User
+}
+
 // excludedFrom reports whether a policy excludes the user: by id, through
 // an excluded group (read as that group's members), or through a role (known
 // for the users excluded by id).
-func (f *facts) excludedFrom(p ca.Policy, id string) bool {
+func (e exclusions) excludedFrom(p ca.Policy, id string) bool {
 	u := p.Conditions.Users
 	if u == nil {
 		return false
 	}
 	inGroup := func(g string) bool {
-		return slices.ContainsFunc(f.ExcludedGroupMembers[g], func(m graph.User) bool { return m.ID == id })
+		return slices.ContainsFunc(e.groups[g], func(m graph.User) bool { return m.ID == id })
 	}
-	roles := f.ExcludedMemberships[id].RoleTemplateIDs()
+	roles := e.memberships[id].RoleTemplateIDs()
 	return slices.Contains(u.ExcludeUsers, id) || slices.ContainsFunc(u.ExcludeGroups, inGroup) ||
 		slices.ContainsFunc(u.ExcludeRoles, func(r string) bool { return slices.Contains(roles, r) })
 }
@@ -397,21 +504,43 @@ func (f *facts) excludedFrom(p ca.Policy, id string) bool {
 // breakGlassCheck finds the enabled accounts excluded from every enabled
 // policy. The candidates are the users policies exclude by id and the
 // members of the groups they exclude; an account excluded only through a
-// role, never by id or group, is not found.
+// role, never by id or group, is not found. It needs every one of those
+// reads: a group that could not be read may hold the break-glass accounts.
 func breakGlassCheck(f *facts, r *Report) Check {
+	const title = "Break-glass accounts"
+	inputs := []graph.Failure{
+		{Read: graph.ReadPolicies, Err: f.Policies.Err()},
+		{Read: graph.ReadExcludedUsers, Err: f.ExcludedUsers.Err()},
+		{Read: graph.ReadExcludedGroups, Err: f.ExcludedGroupMembers.Err()},
+		{Read: graph.ReadExcludedMemberships, Err: f.ExcludedMemberships.Err()},
+	}
+	if failed, ok := firstFailure(inputs...); ok {
+		// The reads after a failed one depend on it or on the same
+		// policies: one Unknown check says it all.
+		for _, in := range inputs {
+			f.reported[in.Read] = true
+		}
+		return f.unknown("break-glass", title, failed.Read, failed.Err)
+	}
+	policies, _ := f.Policies.Get()
+	var e exclusions
+	e.users, _ = f.ExcludedUsers.Get()
+	e.memberships, _ = f.ExcludedMemberships.Get()
+	e.groups, _ = f.ExcludedGroupMembers.Get()
+	r.BreakGlass = []string{}
 	var enabled []ca.Policy
-	for _, p := range f.Policies {
+	for _, p := range policies {
 		if p.State == ca.StateEnabled {
 			enabled = append(enabled, p)
 		}
 	}
-	c := Check{ID: "break-glass", Title: "Break-glass accounts"}
+	c := Check{ID: "break-glass", Title: title}
 	if len(enabled) == 0 {
 		c.Result, c.Reason = Info, "No enabled policy, so no account can be locked out by Conditional Access yet."
 		return c
 	}
-	candidates := slices.Clone(f.ExcludedUsers)
-	for _, members := range f.ExcludedGroupMembers {
+	candidates := slices.Clone(e.users)
+	for _, members := range e.groups {
 		candidates = append(candidates, members...)
 	}
 	seen := map[string]bool{}
@@ -422,7 +551,7 @@ func breakGlassCheck(f *facts, r *Report) Check {
 		seen[u.ID] = true
 		all := true
 		for _, p := range enabled {
-			all = all && f.excludedFrom(p, u.ID)
+			all = all && e.excludedFrom(p, u.ID)
 		}
 		if all {
 			r.BreakGlass = append(r.BreakGlass, u.UserPrincipalName)

@@ -24,13 +24,71 @@ func find(t *testing.T, r *preflight.Report, id, title string) preflight.Check {
 	return preflight.Check{}
 }
 
-// healthy is a tenant with nothing wrong: P1, security defaults off, a
-// Global Administrator operator with every scope, two break-glass accounts.
+// tenant is what a read set answers, as plain values, with the reads that
+// failed in Errors; build turns it into graph.TenantFacts the way
+// ReadTenant fills them, so that each case changes one fact.
 type tenant struct {
-	sess graph.Session
-	*graph.TenantFacts
+	sess                 graph.Session
+	Org                  graph.Organization
+	SKUs                 []graph.SKU
+	SecurityDefaults     bool
+	OperatorMemberships  graph.Memberships
+	RoleDefinitions      []graph.RoleDefinition
+	Accounts             []account
+	Policies             []ca.Policy
+	NamedLocations       []ca.NamedLocation
+	ExcludedUsers        []graph.User
+	ExcludedMemberships  map[string]graph.Memberships
+	ExcludedGroupMembers map[string][]graph.User
+	Errors               map[string]error // by graph.Read* name
 }
 
+// account is one management account's facts, its failed reads in Errors.
+type account struct {
+	User        graph.User
+	Memberships graph.Memberships
+	PerUserMFA  string
+	Methods     []graph.AuthMethod
+	State       map[string]any
+	Errors      map[string]error
+}
+
+// read is v as read, or the failure errs holds for name.
+func read[T any](errs map[string]error, name string, v T) graph.Read[T] {
+	if err, ok := errs[name]; ok {
+		return graph.Failed[T](err)
+	}
+	return graph.Known(v)
+}
+
+func (t *tenant) facts() *graph.TenantFacts {
+	e := t.Errors
+	accounts := make([]graph.AccountFacts, len(t.Accounts))
+	for i, a := range t.Accounts {
+		accounts[i] = graph.AccountFacts{User: a.User,
+			Memberships: read(a.Errors, graph.ReadMemberships, a.Memberships),
+			PerUserMFA:  read(a.Errors, graph.ReadPerUserMFA, a.PerUserMFA),
+			Methods:     read(a.Errors, graph.ReadAuthMethods, a.Methods),
+			State:       read(a.Errors, graph.ReadSessionState, a.State)}
+	}
+	return &graph.TenantFacts{
+		Org:                  read(e, graph.ReadOrganization, t.Org),
+		SKUs:                 read(e, graph.ReadSubscribedSKUs, t.SKUs),
+		SecurityDefaults:     read(e, graph.ReadSecurityDefaults, t.SecurityDefaults),
+		Operator:             read(e, graph.ReadOperator, graph.User{ID: "op", UserPrincipalName: t.sess.UPN}),
+		OperatorMemberships:  read(e, graph.ReadOperatorMemberships, t.OperatorMemberships),
+		Accounts:             read(e, graph.ReadAccounts, accounts),
+		Policies:             read(e, graph.ReadPolicies, t.Policies),
+		NamedLocations:       read(e, graph.ReadNamedLocations, t.NamedLocations),
+		RoleDefinitions:      read(e, graph.ReadRoleDefinitions, t.RoleDefinitions),
+		ExcludedUsers:        read(e, graph.ReadExcludedUsers, t.ExcludedUsers),
+		ExcludedMemberships:  read(e, graph.ReadExcludedMemberships, t.ExcludedMemberships),
+		ExcludedGroupMembers: read(e, graph.ReadExcludedGroups, t.ExcludedGroupMembers),
+	}
+}
+
+// healthy is a tenant with nothing wrong: P1, security defaults off, a
+// Global Administrator operator with every scope, two break-glass accounts.
 func healthy() *tenant {
 	bg := func(id string) graph.User {
 		return graph.User{ID: id, UserPrincipalName: id + "@contoso.com", AccountEnabled: true}
@@ -39,24 +97,24 @@ func healthy() *tenant {
 		sess: graph.Session{UPN: "op@contoso.com", Scopes: []string{"Directory.Read.All", "User.ReadWrite.All", "Policy.Read.All",
 			"Policy.ReadWrite.ConditionalAccess", "RoleManagement.ReadWrite.Directory", "UserAuthenticationMethod.Read.All",
 			"Policy.ReadWrite.SecurityDefaults", "AuditLog.Read.All"}},
-		TenantFacts: &graph.TenantFacts{
-			Org: graph.Organization{ID: "t1", DisplayName: "Contoso", VerifiedDomains: []graph.VerifiedDomain{{Name: "contoso.onmicrosoft.com", IsInitial: true}}},
-			SKUs: []graph.SKU{{CapabilityStatus: "Enabled", ServicePlans: []graph.ServicePlan{
-				{ServicePlanID: graph.PlanP1, ServicePlanName: "AAD_PREMIUM", ProvisioningStatus: "Success"}}}},
-			OperatorMemberships: graph.Memberships{Roles: []graph.DirectoryObject{{RoleTemplateID: preflight.RoleGlobalAdmin}}},
-			RoleDefinitions: []graph.RoleDefinition{{TemplateID: preflight.RoleGlobalAdmin, DisplayName: "Global Administrator"},
-				{TemplateID: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", DisplayName: "Global Reader"}},
-			Policies: []ca.Policy{{ID: "p1", DisplayName: "MFA all", State: ca.StateEnabled,
-				Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeUsers: []string{"bg1", "bg2"}}}}},
-			ExcludedUsers:        []graph.User{bg("bg1"), bg("bg2")},
-			ExcludedMemberships:  map[string]graph.Memberships{},
-			ExcludedGroupMembers: map[string][]graph.User{},
-			Errors:               map[string]error{},
-		},
+		Org: graph.Organization{ID: "t1", DisplayName: "Contoso", VerifiedDomains: []graph.VerifiedDomain{{Name: "contoso.onmicrosoft.com", IsInitial: true}}},
+		SKUs: []graph.SKU{{CapabilityStatus: "Enabled", ServicePlans: []graph.ServicePlan{
+			{ServicePlanID: graph.PlanP1, ServicePlanName: "AAD_PREMIUM", ProvisioningStatus: "Success"}}}},
+		OperatorMemberships: graph.Memberships{Roles: []graph.DirectoryObject{{RoleTemplateID: preflight.RoleGlobalAdmin}}},
+		RoleDefinitions: []graph.RoleDefinition{{TemplateID: preflight.RoleGlobalAdmin, DisplayName: "Global Administrator"},
+			{TemplateID: "f2ef992c-3afb-46b9-b7cf-a126ee74c451", DisplayName: "Global Reader"}},
+		Accounts: []account{},
+		Policies: []ca.Policy{{ID: "p1", DisplayName: "MFA all", State: ca.StateEnabled,
+			Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}, ExcludeUsers: []string{"bg1", "bg2"}}}}},
+		NamedLocations:       []ca.NamedLocation{},
+		ExcludedUsers:        []graph.User{bg("bg1"), bg("bg2")},
+		ExcludedMemberships:  map[string]graph.Memberships{},
+		ExcludedGroupMembers: map[string][]graph.User{},
+		Errors:               map[string]error{},
 	}
 }
 
-func (t *tenant) build() *preflight.Report { return preflight.Build(t.sess, t.TenantFacts) }
+func (t *tenant) build() *preflight.Report { return preflight.Build(t.sess, t.facts()) }
 
 func TestBuild(t *testing.T) {
 	cases := []struct {
@@ -102,21 +160,24 @@ func TestBuild(t *testing.T) {
 			f.Policies = append(f.Policies, ca.Policy{State: ca.StateEnabled, Conditions: ca.Conditions{Users: &ca.Users{IncludeUsers: []string{"All"}}}})
 		}, "break-glass", "", preflight.Warn, "excluded from all 2 enabled policies", ""},
 		{"per-user MFA enforced on the account fails", func(f *tenant) {
-			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "enforced"}}
+			f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "enforced"}}
 		}, "per-user-mfa", "", preflight.Fail, "enforced", "disabled"},
 		{"an expiring password warns", func(f *tenant) {
-			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
+			f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
 		}, "password-expiry", "", preflight.Warn, "expires", "DisablePasswordExpiration"},
 		{"registered MFA methods warn, a password does not count", func(f *tenant) {
-			f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "x", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "disabled",
+			f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "x", PasswordPolicies: "DisablePasswordExpiration"}, PerUserMFA: "disabled",
 				Methods: []graph.AuthMethod{{ODataType: "#microsoft.graph.passwordAuthenticationMethod"}, {ODataType: "#microsoft.graph.phoneAuthenticationMethod"}}}}
 		}, "mfa-methods", "", preflight.Warn, "Registered: phone.", ""},
 		{"the device code block policy switched on warns", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Block device code flow", State: ca.StateEnabled})
 		}, "managed-policy", "Microsoft-managed: Block device code flow", preflight.Warn, "blocked", "Sign in with the browser"},
-		{"a forbidden read fails first with the role fix", func(f *tenant) {
+		{"a forbidden read is unknown with the role fix", func(f *tenant) {
 			f.Errors[graph.ReadSubscribedSKUs] = &graph.Error{Op: "reading the licences", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", RequestID: "rid-1"}
-		}, "read", "Could not read the licences", preflight.Fail, "rid-1", "lacks a role or scope"},
+		}, "licence", "", preflight.Unknown, "rid-1", "lacks a role or scope"},
+		{"a read no check needs is unknown, first", func(f *tenant) {
+			f.Errors[graph.ReadRoleDefinitions] = &graph.Error{Op: "reading the directory roles", Status: 500, Code: "generalException", Message: "boom", RequestID: "rid-2"}
+		}, "read", "Could not read the directory roles", preflight.Unknown, "rid-2", "request id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,7 +197,7 @@ func TestBuild(t *testing.T) {
 
 func TestBuildManagementState(t *testing.T) {
 	f := healthy()
-	f.Accounts = []graph.AccountFacts{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", AccountEnabled: true},
+	f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", AccountEnabled: true},
 		State: map[string]any{"sessionOn": true}}}
 	if got := f.build().Management; got != "ON" {
 		t.Errorf("enabled account with the session recorded on: Management %s, want ON", got)

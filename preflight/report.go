@@ -1,7 +1,8 @@
 // Package preflight is step 1's logic, shared by the wizard and the status
 // command: it reads the tenant once (every read concurrent) and judges what
-// it found as checks with pass / warn / fail, the reason and the fix. Build
-// is pure, so every check is tested without a network.
+// it found as checks with pass / warn / fail, the reason and the fix, or
+// unknown when a read the check needs failed. Build is pure, so every check
+// is tested without a network.
 package preflight
 
 // Result is a check's outcome.
@@ -13,6 +14,9 @@ const (
 	Warn Result = "warn"
 	Fail Result = "fail"
 	Info Result = "info"
+	// Unknown is a check whose input could not be read: it names the read
+	// and why it failed, never passes, and fails the command.
+	Unknown Result = "unknown"
 )
 
 // Check is one preflight finding. Strings may hold tenant data: sanitise
@@ -23,6 +27,10 @@ type Check struct {
 	Result Result `json:"result"`
 	Reason string `json:"reason"`
 	Fix    string `json:"fix,omitempty"`
+	// Read names the read that failed (graph.ReadPolicies, ...) and
+	// RequestID is Graph's id for it, on an Unknown check.
+	Read      string `json:"read,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // Account is a management account found in the tenant.
@@ -44,35 +52,49 @@ type Policy struct {
 	Managed     bool   `json:"microsoftManaged"`
 }
 
-// Report is everything preflight found.
+// Report is everything preflight found. A fact whose read failed is null
+// in JSON (nil here), "unknown" for Management, never a plausible value.
 type Report struct {
 	TenantID         string    `json:"tenantId"`
 	TenantName       string    `json:"tenantName"`
 	InitialDomain    string    `json:"initialDomain"`
 	Operator         string    `json:"operator"`
 	OperatorRoles    []string  `json:"operatorRoles"`
-	EntraP1          bool      `json:"entraIdP1"`
-	EntraP2          bool      `json:"entraIdP2"`
-	SecurityDefaults bool      `json:"securityDefaults"`
+	EntraP1          *bool     `json:"entraIdP1"`
+	EntraP2          *bool     `json:"entraIdP2"`
+	SecurityDefaults *bool     `json:"securityDefaults"`
 	Accounts         []Account `json:"managementAccounts"`
 	BreakGlass       []string  `json:"breakGlassAccounts"`
 	Policies         []Policy  `json:"policies"`
-	NamedLocations   int       `json:"namedLocations"`
-	Management       string    `json:"management"` // ON, OFF
+	NamedLocations   *int      `json:"namedLocations"`
+	Management       string    `json:"management"` // ON, OFF, unknown
 	Checks           []Check   `json:"checks"`
 }
 
+// Management states.
+const (
+	ManagementOn      = "ON"
+	ManagementOff     = "OFF"
+	ManagementUnknown = "unknown"
+)
+
+// Tally counts the checks by result.
+type Tally struct{ Pass, Warn, Fail, Unknown int }
+
 // Counts tallies the checks by result.
-func (r *Report) Counts() (pass, warn, fail int) {
+func (r *Report) Counts() Tally {
+	var t Tally
 	for _, c := range r.Checks {
 		switch c.Result {
 		case Pass:
-			pass++
+			t.Pass++
 		case Warn:
-			warn++
+			t.Warn++
 		case Fail:
-			fail++
+			t.Fail++
+		case Unknown:
+			t.Unknown++
 		}
 	}
-	return pass, warn, fail
+	return t
 }

@@ -69,11 +69,13 @@ func (p *Preflight) Update(msg tea.Msg) (Step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case PreflightDoneMsg:
 		p.report = msg.Report
-		_, warn, fail := msg.Report.Counts()
+		n := msg.Report.Counts()
 		switch {
-		case fail > 0:
+		case n.Fail > 0 || n.Unknown > 0:
+			// A check that could not be judged is no pass: the step
+			// cannot be done until the read works.
 			p.status = Failed
-		case warn > 0:
+		case n.Warn > 0:
 			p.status = Warning
 		default:
 			p.status = Done
@@ -104,12 +106,24 @@ func (p *Preflight) View(width int) string {
 		fmt.Fprintf(&b, "%s The checks could not run\n\n%s\nFix: press r to try again.\n", pal.MarkFail, safe.Text(p.err.Error()))
 	case p.report != nil:
 		r := p.report
-		pass, warn, fail := r.Counts()
-		fmt.Fprintf(&b, "%s (%s): %s passed, %s, %s failed\n\n", pal.Bold(safe.Text(r.TenantName)), safe.Text(r.InitialDomain),
-			pal.Pass(fmt.Sprint(pass)), pal.Warn(text.Plural(warn, "warning")), pal.Fail(fmt.Sprint(fail)))
+		n := r.Counts()
+		fmt.Fprintf(&b, "%s (%s): %s passed, %s, %s failed", pal.Bold(safe.Text(orUnread(r.TenantName))), safe.Text(orUnread(r.InitialDomain)),
+			pal.Pass(fmt.Sprint(n.Pass)), pal.Warn(text.Plural(n.Warn, "warning")), pal.Fail(fmt.Sprint(n.Fail)))
+		if n.Unknown > 0 {
+			fmt.Fprintf(&b, ", %s", pal.Fail(fmt.Sprintf("%d unknown (a read failed: press r to read again)", n.Unknown)))
+		}
+		b.WriteString("\n\n")
 		for _, c := range r.Checks {
 			b.WriteString(text.Check(pal, c, width))
 		}
 	}
 	return b.String()
+}
+
+// orUnread stands in for a tenant fact that could not be read.
+func orUnread(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

@@ -18,6 +18,8 @@ type Palette struct {
 	Pass, Warn, Fail, Info, Muted, Bold, Code func(...string) string
 	// Marks are the status symbols (plain words in accessible mode).
 	MarkPass, MarkWarn, MarkFail, MarkInfo string
+	// MarkUnknown marks a check whose input could not be read.
+	MarkUnknown string
 }
 
 // PlainPalette renders without colour and with words for marks: the
@@ -25,7 +27,7 @@ type Palette struct {
 func PlainPalette() Palette {
 	id := func(s ...string) string { return strings.Join(s, " ") }
 	return Palette{Pass: id, Warn: id, Fail: id, Info: id, Muted: id, Bold: id, Code: id,
-		MarkPass: "[PASS]", MarkWarn: "[WARN]", MarkFail: "[FAIL]", MarkInfo: "[INFO]"}
+		MarkPass: "[PASS]", MarkWarn: "[WARN]", MarkFail: "[FAIL]", MarkInfo: "[INFO]", MarkUnknown: "[UNKNOWN]"}
 }
 
 // Hang wraps text to width and indents every line after the first by indent

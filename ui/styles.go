@@ -57,6 +57,7 @@ func newStyles(dark, accessible bool) Styles {
 			Bold:     func(s ...string) string { return bold.Render(strings.Join(s, " ")) },
 			Code:     func(s ...string) string { return code.Render(strings.Join(s, " ")) },
 			MarkPass: fg(green)("✓"), MarkWarn: fg(amber)("!"), MarkFail: fg(red)("✗"), MarkInfo: fg(blue)("i"),
+			MarkUnknown: fg(red)("?"),
 		},
 	}
 }
