@@ -176,7 +176,9 @@ func decodeError(path string, file *ast.File, err error) error {
 	switch {
 	case errors.As(err, &unknown):
 		keys, parent := topLevelKeys, ""
-		if file != nil && c.where("$.account."+tk.Value) != path && c.where("$."+tk.Value) == path {
+		// The key goes into a YAML path only when it is a plain word: the
+		// library's path parser panics on some others ("0[0").
+		if file != nil && isPlainKey(tk.Value) && c.where("$.account."+tk.Value) != path && c.where("$."+tk.Value) == path {
 			keys, parent = accountKeys, " under account"
 		}
 		return &InputError{Where: where, Value: tk.Value, Reason: fmt.Sprintf(
@@ -194,6 +196,19 @@ func decodeError(path string, file *ast.File, err error) error {
 	default:
 		return &InputError{Where: where, Reason: "malformed YAML: " + yerr.GetMessage()}
 	}
+}
+
+func isPlainKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // configReader judges the decoded leaves, locating each in the parsed file.

@@ -192,3 +192,30 @@ func TestLoadConfigRefusesMoreThan2000Ranges(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// FuzzParseConfig checks that no file, however broken, panics the reader
+// or yields an error without its file and position, and that what is
+// accepted resolves or is refused as bad input, never anything else.
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{
+		"account:\n  mode: globalAdmin\n  upn: a@contoso.com\nallowedIPs: [20.190.128.5]\n",
+		"allowedIPs:\n  - \"51.140.12.0/27, 10.0.0.1\"\nexcludeFrom: auto\n",
+		"account: [1]\n", "- a\n", "a: &x [*x]\n", "allowedIPs: |\n  20.190.128.5\n  10.0.0.1\n",
+		"policyState: !!binary aGVsbG8=\n", "{account: {roles: [Global Reader, 62e90394-69f5-4237-9190-012177145e10]}}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const path = "fuzz.yaml"
+		cfg, err := parseConfig(path, data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidInput) || !strings.HasPrefix(err.Error(), path) {
+				t.Fatalf("error %q is not an input error naming the file", err)
+			}
+			return
+		}
+		if _, err := Resolve(cfg, Overrides{}); err != nil && !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("Resolve: %v is not an input error", err)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"mgmtsession/ident"
 	"mgmtsession/iprange"
@@ -150,10 +151,22 @@ func (e *InputError) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Value != "" {
-		fmt.Fprintf(&b, "%q: ", e.Value)
+		fmt.Fprintf(&b, "%q: ", shorten(e.Value))
 	}
 	b.WriteString(e.Reason)
 	return b.String()
+}
+
+// maxValueLength bounds a bad value quoted in a message: a pasted
+// certificate or an expanded YAML alias would otherwise fill the screen.
+const maxValueLength = 80
+
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= maxValueLength {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxValueLength-1]) + "…"
 }
 
 // Is makes errors.Is(err, ErrInvalidInput) true.

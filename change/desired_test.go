@@ -183,3 +183,14 @@ func TestResolveRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestInputErrorShortensLongValues(t *testing.T) {
+	long := strings.Repeat("MIIB", 500)
+	_, err := Resolve(Config{}, Overrides{AllowedIPs: []string{long}})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if len(err.Error()) > 300 || !strings.Contains(err.Error(), `"MIIBMIIB`) || !strings.Contains(err.Error(), `…": not an IP address`) {
+		t.Errorf("message of %d bytes: %.300s", len(err.Error()), err)
+	}
+}

@@ -113,7 +113,19 @@ func (p Problem) Error() string {
 	if p.Token == "" {
 		return p.Reason
 	}
-	return fmt.Sprintf("%s%q: %s", where(p.Item, p.Line, p.Column), p.Token, p.Reason)
+	return fmt.Sprintf("%s%q: %s", where(p.Item, p.Line, p.Column), shorten(p.Token), p.Reason)
+}
+
+// maxTokenLength bounds a token quoted in a message: a pasted certificate
+// is one token of thousands of characters.
+const maxTokenLength = 80
+
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= maxTokenLength {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxTokenLength-1]) + "…"
 }
 
 func where(item, line, column int) string {
@@ -160,22 +172,28 @@ func tokenize(text string, item int, toks []token) []token {
 		if hash := strings.IndexByte(line, '#'); hash >= 0 {
 			line = line[:hash]
 		}
-		start := -1
+		// Columns count characters, kept as the line is walked so that a
+		// long pasted line is not recounted from its start for each token.
+		start, startColumn, column := -1, 0, 0
 		for i := 0; i <= len(line); i++ {
+			if i < len(line) && !utf8.RuneStart(line[i]) {
+				continue
+			}
+			column++
 			if i == len(line) || isSeparator(line[i]) {
 				if start >= 0 {
 					toks = append(toks, token{
 						text:   line[start:i],
 						item:   item,
 						line:   lineIndex + 1,
-						column: utf8.RuneCountInString(line[:start]) + 1,
+						column: startColumn,
 					})
 					start = -1
 				}
 				continue
 			}
 			if start < 0 {
-				start = i
+				start, startColumn = i, column
 			}
 		}
 	}

@@ -254,3 +254,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestProblemShortensLongTokens(t *testing.T) {
+	_, problems := Parse(strings.Repeat("x", 5000))
+	if len(problems) != 1 {
+		t.Fatalf("problems = %v", problems)
+	}
+	if msg := problems[0].Error(); len(msg) > 300 || !strings.Contains(msg, `xxx…": not an IP address`) {
+		t.Errorf("message %.300q", msg)
+	}
+	if len(problems[0].Token) != 5000 {
+		t.Error("the token itself was cut")
+	}
+}
+
+func BenchmarkParse2000Ranges(b *testing.B) {
+	var sb strings.Builder
+	for i := range MaxRanges {
+		fmt.Fprintf(&sb, "20.%d.%d.7/24, ", 100+i/256, i%256)
+	}
+	text := sb.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, problems := Parse(text); len(problems) != 0 {
+			b.Fatal(problems)
+		}
+	}
+}
