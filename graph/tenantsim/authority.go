@@ -71,7 +71,7 @@ const refreshTokenLifetime = 90 * 24 * time.Hour
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	base := s.BaseURL() + "/" + r.PathValue("tenant")
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeAuthorityJSON(w, http.StatusOK, map[string]any{
 		"issuer":                        base + "/v2.0",
 		"authorization_endpoint":        base + "/oauth2/v2.0/authorize",
 		"token_endpoint":                base + "/oauth2/v2.0/token",
@@ -87,7 +87,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 // oauthError answers the token and device code endpoints in the Entra
 // format, AADSTS code first in the description.
 func oauthError(w http.ResponseWriter, status int, errCode string, aadsts int, desc string) {
-	writeJSON(w, status, map[string]any{
+	writeAuthorityJSON(w, status, map[string]any{
 		"error":             errCode,
 		"error_description": fmt.Sprintf("AADSTS%d: %s", aadsts, desc),
 		"error_codes":       []int{aadsts},
@@ -150,7 +150,7 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.deviceCodes.put(device, dc, limits.deviceCodes)
 	})
 	verify := s.BaseURL() + "/devicelogin"
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeAuthorityJSON(w, http.StatusOK, map[string]any{
 		"user_code":        code,
 		"device_code":      device,
 		"verification_uri": verify,
@@ -479,7 +479,7 @@ func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string, tr
 		ci, _ := json.Marshal(map[string]string{"uid": c.Oid, "utid": tid})
 		resp["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeAuthorityJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) sign(claims any) string {

@@ -79,6 +79,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
+// writeAuthorityJSON answers an Entra authority endpoint, which (unlike
+// Graph) writes plain JSON.
+func writeAuthorityJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // readBody returns the request body, decoding gzip as Graph does (the SDK
 // compresses request bodies by default).
 func readBody(r *http.Request) ([]byte, *graphError) {

@@ -120,3 +120,14 @@ func TestBatchItemsCarryTheirContext(t *testing.T) {
 		t.Errorf("batch item @odata.context %v, want %s", got, want)
 	}
 }
+
+// The authority writes plain JSON, as Entra's endpoints do; Graph's OData
+// media type is Graph's own.
+func TestAuthorityWritesPlainJSON(t *testing.T) {
+	s := newSim(t, "")
+	a := s.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "client_id": {tenantsim.DemoAppClientID},
+		"client_secret": {s.srv.ClientSecret()}, "scope": {s.srv.BaseURL() + "/.default"}}).want(t, http.StatusOK)
+	if ct := a.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("token endpoint Content-Type %q", ct)
+	}
+}
