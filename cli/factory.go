@@ -187,9 +187,10 @@ func (f *factory) open(interactive bool) (*connect.Env, error) {
 		return nil, err
 	}
 	// The credential reads the certificate with a plain read, which a FIFO
-	// would block for ever: only a regular file is handed to it.
+	// would block for ever: only a regular file is handed to it. (A missing
+	// file is left to the credential, which says so when it is used.)
 	if path := f.g.certPath; path != "" {
-		if err := checkRegularFile(path); err != nil {
+		if err := checkRegularFile(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
