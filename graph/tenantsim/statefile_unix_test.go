@@ -4,8 +4,10 @@ package tenantsim_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -116,4 +118,38 @@ func TestFailedStartCreatesNoStateFile(t *testing.T) {
 	}
 	// And the file is not locked.
 	newSimWith(t, tenantsim.Options{StatePath: path}).srv.Close()
+}
+
+// The lock holds across processes: a second mgmtsession process (here this
+// test binary run again) is told the file is in use, and may start once
+// the first has closed.
+func TestStateFileIsLockedAcrossProcesses(t *testing.T) {
+	if path := os.Getenv("TENANTSIM_STATE_CHILD"); path != "" {
+		srv, err := tenantsim.New(tenantsim.Options{StatePath: path})
+		if err != nil {
+			fmt.Print(err)
+			os.Exit(3)
+		}
+		srv.Close()
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	child := func() (string, int) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestStateFileIsLockedAcrossProcesses$")
+		cmd.Env = append(os.Environ(), "TENANTSIM_STATE_CHILD="+path)
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	first := newSimWith(t, tenantsim.Options{StatePath: path})
+	if out, code := child(); code != 3 || !strings.Contains(out, path+" is in use by another mgmtsession process") {
+		t.Errorf("second process while the first holds the file: exit %d, %q", code, out)
+	}
+	first.srv.Close()
+	if out, code := child(); code != 0 {
+		t.Errorf("second process after the first closed: exit %d, %q", code, out)
+	}
 }
