@@ -175,9 +175,12 @@ func tokenize(text string, item int, toks []token) []token {
 		// Columns count characters, kept as the line is walked so that a
 		// long pasted line is not recounted from its start for each token.
 		start, startColumn, column := -1, 0, 0
-		for i := 0; i <= len(line); i++ {
-			if i < len(line) && !utf8.RuneStart(line[i]) {
-				continue
+		for i, size := 0, 0; i <= len(line); i += size {
+			size = 1
+			if i < len(line) {
+				// An invalid byte counts as one character, as it shows as
+				// one replacement character.
+				_, size = utf8.DecodeRuneInString(line[i:])
 			}
 			column++
 			if i == len(line) || isSeparator(line[i]) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func prefixes(ss ...string) []netip.Prefix {
@@ -237,9 +238,18 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		lines := strings.Split(text, "\n")
 		for _, p := range problems {
 			if p.Reason == "" {
 				t.Fatalf("problem without a reason: %+v", p)
+			}
+			if p.Line == 0 {
+				continue
+			}
+			// The position points at the token: that is what lets an
+			// operator find it in a long pasted list.
+			if p.Line > len(lines) || !strings.HasPrefix(fromColumn(lines[p.Line-1], p.Column), p.Token) {
+				t.Fatalf("problem %+v does not point at its token in %q", p, text)
 			}
 		}
 		again, againProblems := Parse(got.String())
@@ -280,4 +290,15 @@ func BenchmarkParse2000Ranges(b *testing.B) {
 			b.Fatal(problems)
 		}
 	}
+}
+
+// fromColumn returns line from its column-th character on, an invalid byte
+// counting as one character.
+func fromColumn(line string, column int) string {
+	i := 0
+	for c := 1; c < column && i < len(line); c++ {
+		_, size := utf8.DecodeRuneInString(line[i:])
+		i += size
+	}
+	return line[i:]
 }
