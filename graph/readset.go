@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"sync"
 
@@ -310,39 +309,34 @@ func (c *Client) ReadTenant(ctx context.Context, prefixes []string) (*TenantFact
 	return f, nil
 }
 
-// readExcludedGroups reads the users of each group, concurrently. A group
-// deleted since a policy named it has no members to count; any other
-// failure makes the whole read fail, since a break-glass account may be
-// in the group that could not be read.
+// readExcludedGroups reads the users of each group (nested groups
+// included), 20 groups to a $batch request. A group deleted since a policy
+// named it has no members to count; any other failure makes the whole read
+// fail, since a break-glass account may be in the group that could not be
+// read.
 func (c *Client) readExcludedGroups(g *readGroup, ids []string) Read[map[string][]User] {
-	var (
-		mu     sync.Mutex
-		wg     sync.WaitGroup
-		failed []error
-	)
-	members := make(map[string][]User, len(ids))
-	for _, gid := range ids {
-		wg.Go(func() {
-			var users []User
-			err := g.do(func() error {
-				var err error
-				users, err = c.GroupMembers(g.ctx, gid)
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				members[gid] = users
-			case IsNotFound(err):
-			default:
-				failed = append(failed, err)
-			}
-		})
+	var paths, named []string
+	for _, id := range ids {
+		path, err := pathf("/groups/%s/transitiveMembers/microsoft.graph.user", id)
+		if err != nil {
+			continue // an id that names no object names no group either
+		}
+		paths, named = append(paths, relativeURL(path, withUserProperties(nil))), append(named, id)
 	}
-	wg.Wait()
-	if len(failed) > 0 {
-		return Failed[map[string][]User](errors.Join(failed...))
+	var pages [][]User
+	err := g.do(func() error {
+		var err error
+		pages, err = batchLists[User](g.ctx, c, "reading the members of the groups policies exclude", paths)
+		return err
+	})
+	if err != nil {
+		return Failed[map[string][]User](err)
+	}
+	members := make(map[string][]User, len(named))
+	for i, users := range pages {
+		if users != nil {
+			members[named[i]] = users
+		}
 	}
 	return Known(members)
 }
@@ -384,7 +378,11 @@ func (c *Client) readExcludedUsers(g *readGroup, ids []string, roles bool) (Read
 func (c *Client) membershipsOf(ctx context.Context, users []User) (map[string]Memberships, error) {
 	paths := make([]string, len(users))
 	for i, u := range users {
-		paths[i] = "/users/" + url.PathEscape(u.ID) + "/transitiveMemberOf"
+		path, err := pathf("/users/%s/transitiveMemberOf", u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("reading the memberships of the users policies exclude: Graph listed a user with id %q: %w", u.ID, err)
+		}
+		paths[i] = path
 	}
 	pages, err := batchLists[DirectoryObject](ctx, c, "reading the memberships of the users policies exclude", paths)
 	if err != nil {
