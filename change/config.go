@@ -136,6 +136,18 @@ func parseConfig(path string, data []byte) (Config, error) {
 	if err != nil {
 		return Config{}, decodeError(path, nil, err)
 	}
+	// The decoder reads the first document only; settings in a second one
+	// would be ignored without a word.
+	for _, doc := range file.Docs[min(1, len(file.Docs)):] {
+		if doc.Body != nil && doc.Body.GetToken() != nil {
+			pos := doc.Body.GetToken().Position
+			if doc.Start != nil {
+				pos = doc.Start.Position
+			}
+			return Config{}, &InputError{Where: fmt.Sprintf("%s:%d:%d", path, pos.Line, pos.Column),
+				Reason: "a second YAML document: put every setting in one document, without ---"}
+		}
+	}
 	var raw fileConfig
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
 		return Config{}, decodeError(path, file, err)
@@ -181,8 +193,11 @@ func decodeError(path string, file *ast.File, err error) error {
 		if file != nil && isPlainKey(tk.Value) && c.where("$.account."+tk.Value) != path && c.where("$."+tk.Value) == path {
 			keys, parent = accountKeys, " under account"
 		}
-		return &InputError{Where: where, Value: tk.Value, Reason: fmt.Sprintf(
-			"unknown key%s (the keys are %s)", parent, strings.Join(keys, ", "))}
+		reason := fmt.Sprintf("unknown key%s (the keys are %s)", parent, strings.Join(keys, ", "))
+		if s := suggestKey(tk.Value, keys); s != "" {
+			reason = fmt.Sprintf("unknown key%s: did you mean %s? (the keys are %s)", parent, s, strings.Join(keys, ", "))
+		}
+		return &InputError{Where: where, Value: tk.Value, Reason: reason}
 	case errors.As(err, &nodeType):
 		what := "account"
 		if file != nil && len(file.Docs) > 0 && file.Docs[0].Body != nil && file.Docs[0].Body.GetToken() != nil &&
@@ -196,6 +211,18 @@ func decodeError(path string, file *ast.File, err error) error {
 	default:
 		return &InputError{Where: where, Reason: "malformed YAML: " + yerr.GetMessage()}
 	}
+}
+
+// suggestKey returns the known key a misspelt one most likely meant
+// (allowedIps, allowed_ips, policystate), or "".
+func suggestKey(key string, keys []string) string {
+	simple := func(s string) string { return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s)) }
+	for _, k := range keys {
+		if simple(k) == simple(key) || editDistance(simple(k), simple(key)) <= 2 {
+			return k
+		}
+	}
+	return ""
 }
 
 func isPlainKey(s string) bool {
