@@ -144,7 +144,9 @@ func TestRunEveryReadFailingInTurn(t *testing.T) {
 		{"", "/conditionalAccess/policies", 429, graph.ReadPolicies},
 		{"", "/conditionalAccess/namedLocations", 500, graph.ReadNamedLocations},
 		{"", "/roleDefinitions", 403, graph.ReadRoleDefinitions},
-		{"", "/transitiveMembers/", 500, graph.ReadExcludedGroups},
+		// The demo's policies exclude one group, read in the read set's
+		// only $batch (its two users excluded by id take one plain read).
+		{"", "/v1.0/$batch", 500, graph.ReadExcludedGroups},
 		{"account-exists", "/users/" + account + "/transitiveMemberOf", 403, graph.ReadMemberships},
 		{"account-exists", "/authentication/requirements", 500, graph.ReadPerUserMFA},
 		{"account-exists", "/authentication/methods", 503, graph.ReadAuthMethods},
