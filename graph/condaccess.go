@@ -87,6 +87,27 @@ func (c *Client) UpdatePolicy(ctx context.Context, p ca.Policy) error {
 	})
 }
 
+// SetPolicyExcludedUsers changes one list of a policy, the users it
+// excludes, and nothing else: a PATCH carrying only
+// conditions.users.excludeUsers, which Graph merges into the policy
+// ("existing properties that aren't included in the request body maintain
+// their previous values"). Writing back the whole policy as this product
+// models it would drop any property it does not model, on a policy that is
+// not ours. It retries while a user the list names is still replicating.
+func (c *Client) SetPolicyExcludedUsers(ctx context.Context, id string, excludeUsers []string) error {
+	path, err := pathf(policiesPath+"/%s", id)
+	if err != nil {
+		return fmt.Errorf("changing the exclusions of a policy: %w", err)
+	}
+	if excludeUsers == nil {
+		excludeUsers = []string{}
+	}
+	body := map[string]any{"conditions": map[string]any{"users": map[string]any{"excludeUsers": excludeUsers}}}
+	return c.replicated(ctx, func() error {
+		return c.sendJSON(ctx, "changing the exclusions of policy "+id, abs.PATCH, path, body, nil)
+	})
+}
+
 // DeletePolicy deletes a policy; one already gone counts as deleted.
 func (c *Client) DeletePolicy(ctx context.Context, id string) error {
 	path, err := pathf(policiesPath+"/%s", id)
@@ -151,7 +172,9 @@ func (c *Client) CreateNamedLocation(ctx context.Context, l ca.NamedLocation) (c
 		return ca.NamedLocation{}, fmt.Errorf("creating named location %s: %w", l.DisplayName, err)
 	}
 	var out ca.NamedLocation
-	err = c.sendJSON(ctx, "creating named location "+l.DisplayName, abs.POST, locationsPath, body, &out)
+	err = c.replicated(ctx, func() error {
+		return c.sendJSON(ctx, "creating named location "+l.DisplayName, abs.POST, locationsPath, body, &out)
+	})
 	return out, err
 }
 
