@@ -211,7 +211,7 @@ func TestJournalHasNoSecret(t *testing.T) {
 func TestGuardsRefuseAndWriteNothing(t *testing.T) {
 	for _, tc := range []struct {
 		scenario, want string
-		mutate     func(*change.Overrides)
+		mutate         func(*change.Overrides)
 	}{
 		{"security-defaults-on", "security defaults are on", nil},
 		{"no-p1", "no Entra ID P1", nil},
