@@ -86,9 +86,11 @@ func runExport(ctx context.Context, f *factory, o exportOptions) error {
 			"notes": nonNilStrings(res.Notes),
 		})
 	}
+	// The path is the operator's, but a name can hold any byte but "/" and
+	// NUL: it is shown as safely as a tenant's strings.
 	fmt.Fprintf(f.streams.Out, "Wrote %s: tenant %s, %d policies, %d named locations, %d principals.\n",
-		*out, safe.Text(snap.TenantID), len(snap.Policies), len(snap.NamedLocations), len(snap.Principals))
-	fmt.Fprintf(f.streams.Out, "Evaluate it offline: mgmtsession whatif --snapshot %s --new-account --ip ADDRESS --country CC\n", *out)
+		safe.Text(*out), safe.Text(snap.TenantID), len(snap.Policies), len(snap.NamedLocations), len(snap.Principals))
+	fmt.Fprintf(f.streams.Out, "Evaluate it offline: mgmtsession whatif --snapshot %s --new-account --ip ADDRESS --country CC\n", safe.Text(*out))
 	return nil
 }
 

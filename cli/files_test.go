@@ -232,3 +232,19 @@ func TestCertFIFOIsRefused(t *testing.T) {
 		t.Errorf("%q does not say --cert is a named pipe", line)
 	}
 }
+
+// TestExportPathShownSafely: the --out path is echoed on stdout; a name
+// with an escape sequence is shown defused.
+func TestExportPathShownSafely(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "snap\x1b]0;owned\x07.json")
+	r := run(t, "export", "--demo", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	if strings.ContainsAny(r.out, "\x1b\x07") {
+		t.Errorf("stdout carries the path's control characters raw: %q", r.out)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("the snapshot was not written under its own name: %v", err)
+	}
+}
