@@ -18,9 +18,18 @@ import (
 //   - An enumerated fact that is unknown (client app type, platform) is
 //     still decided when every possible value gives the same answer, so a
 //     policy on "all" platforms applies to an unknown one.
-//   - A userType Guest subject may be a local or a B2B collaboration guest;
-//     a guest selection naming only one of the two kinds, or enumerating
-//     external tenants, is undecided for it.
+//   - A userType Guest subject whose external user type is not given may be
+//     a local or a B2B collaboration guest; a guest selection naming only one
+//     of the two kinds, or enumerating external tenants, is undecided for it.
+//     With the type given, the selection is decided, except that an
+//     enumeration of external tenants is undecided when the home tenant is
+//     not given.
+//   - An insider risk level that is not given is undecided for a policy with
+//     an insider risk condition. Sign-in, user and service principal risk not
+//     given are "none", as in Graph's What If, whose documented default is none.
+//   - A workload identity (service principal) sign-in is matched by the
+//     policy's clientApplications instead of its users; a policy without
+//     clientApplications does not apply to it (workloadIdentities).
 //   - A sign-in to the Office365 or MicrosoftAdminPortals grouping is a
 //     sign-in to some member, so it matches a policy that would match at
 //     least one member; a sign-in to "All" is a sign-in to an unspecified
@@ -46,6 +55,14 @@ type Subject struct {
 	Roles        []string // directory role TEMPLATE ids, assigned at tenant scope
 	Guest        bool     // userType Guest; false is an internal member
 	Hypothetical bool
+	// ExternalUserType is the kind of external user, as Graph's
+	// conditionalAccessGuestOrExternalUserTypes names it (internalGuest,
+	// b2bCollaborationGuest, b2bCollaborationMember, b2bDirectConnectUser,
+	// otherExternalUser, serviceProvider), or "none" for an internal user.
+	// "" is unknown: then Guest alone is known.
+	ExternalUserType string
+	// HomeTenant is an external user's home tenant id; "" is unknown.
+	HomeTenant string
 }
 
 // DeviceFacts are the device's directory properties, keyed as device filter
@@ -74,6 +91,14 @@ type SignIn struct {
 	UserRisk       string     // as SignInRisk
 	AuthFlow       string     // deviceCodeFlow | authenticationTransfer; "" = neither
 	Device         *DeviceFacts
+	// InsiderRisk is none, minor, moderate or elevated; "" is unknown.
+	InsiderRisk string
+	// ServicePrincipal is the app id of a workload identity signing in;
+	// when set, the sign-in is the service principal's and Subject is not
+	// used.
+	ServicePrincipal string
+	// ServicePrincipalRisk is none, low, medium or high; "" = none.
+	ServicePrincipalRisk string
 }
 
 // PolicyResult is the outcome for one policy. The slices may be shared with
@@ -127,6 +152,7 @@ const (
 const (
 	ReasonNotEnoughInformation  = "notEnoughInformation"
 	ReasonUsers                 = "users"
+	ReasonWorkloadIdentities    = "workloadIdentities"
 	ReasonApplication           = "application"
 	ReasonUserActions           = "userActions"
 	ReasonAuthenticationContext = "authenticationContext"
@@ -148,6 +174,7 @@ type reasonSet uint32
 const (
 	rNotEnoughInformation reasonSet = 1 << iota
 	rUsers
+	rWorkloadIdentities
 	rApplication
 	rUserActions
 	rAuthenticationContext
@@ -164,7 +191,7 @@ const (
 )
 
 var reasonNames = [reasonCount]string{
-	ReasonNotEnoughInformation, ReasonUsers, ReasonApplication, ReasonUserActions,
+	ReasonNotEnoughInformation, ReasonUsers, ReasonWorkloadIdentities, ReasonApplication, ReasonUserActions,
 	ReasonAuthenticationContext, ReasonDevicePlatform, ReasonDevices, ReasonClientApps,
 	ReasonLocation, ReasonSignInRisk, ReasonPolicyNotEnabled, ReasonUserRisk,
 	ReasonInsiderRisk, ReasonAuthenticationFlow,
@@ -317,6 +344,20 @@ var riskBits = map[string]uint16{
 	"none": riskNone, "low": riskLow, "medium": riskMedium, "high": riskHigh, "hidden": riskHidden,
 }
 
+// Insider risk levels (conditionalAccessInsiderRiskLevels names minor,
+// moderate and elevated; a sign-in may also have none).
+const (
+	insiderNone uint16 = 1 << iota
+	insiderMinor
+	insiderModerate
+	insiderElevated
+	allInsider = insiderNone | insiderMinor | insiderModerate | insiderElevated
+)
+
+var insiderBits = map[string]uint16{
+	"none": insiderNone, "minor": insiderMinor, "moderate": insiderModerate, "elevated": insiderElevated,
+}
+
 // Authentication flows; flowNone is a sign-in that uses neither.
 const (
 	flowDeviceCode uint16 = 1 << iota
@@ -379,8 +420,38 @@ type compiledPolicy struct {
 	locations                 locationRule
 	signInRisk, userRisk      bitCond
 	authFlows                 bitCond
-	insiderRisk               bool
+	insiderRisk               bitCond
 	device                    deviceCond
+	workload                  workloadRule
+}
+
+// workloadRule is conditions.clientApplications with the service principal
+// risk levels: who among workload identities the policy targets.
+type workloadRule struct {
+	set        bool // the policy targets workload identities at all
+	inclAll    bool // ServicePrincipalsInMyTenant
+	incl, excl []string
+	risk       bitCond
+}
+
+// eval decides whether the policy targets the service principal signing in.
+func (w *workloadRule) eval(f *facts) tri {
+	if !w.set {
+		return triNo
+	}
+	id := strings.ToLower(f.s.ServicePrincipal)
+	if slices.Contains(w.excl, id) || !(w.inclAll || slices.Contains(w.incl, id)) {
+		return triNo
+	}
+	return w.risk.eval(f.spRisk, allRisks)
+}
+
+// guestRule is one include/excludeGuestsOrExternalUsers selection.
+type guestRule struct {
+	set        bool
+	kinds      uint8
+	allTenants bool
+	tenants    []string // lower case, when enumerated
 }
 
 // userRule is conditions.users with ids interned to small integers.
@@ -388,7 +459,7 @@ type userRule struct {
 	inclAll, inclGuestsValue, exclGuestsValue bool
 	inclUsers, inclGroups, inclRoles          []int32
 	exclUsers, exclGroups, exclRoles          []int32
-	inclGuests, exclGuests                    tri // outcome for a Guest subject
+	inclGuests, exclGuests                    guestRule
 }
 
 // Target kinds of conditions.applications.
@@ -535,7 +606,25 @@ func (e *Evaluator) compilePolicy(p *Policy, locIdx map[string]int32, needed []b
 	cp.locations = compileLocations(c.Locations, locIdx, needed)
 	cp.signInRisk = compileLevels(riskBits, c.SignInRiskLevels)
 	cp.userRisk = compileLevels(riskBits, c.UserRiskLevels)
-	cp.insiderRisk = c.InsiderRiskLevels != nil && strings.TrimSpace(*c.InsiderRiskLevels) != ""
+	if c.InsiderRiskLevels != nil && strings.TrimSpace(*c.InsiderRiskLevels) != "" {
+		cp.insiderRisk = compileLevels(insiderBits, strings.Split(*c.InsiderRiskLevels, ","))
+		cp.insiderRisk.set = true // a level this code does not know still makes it a condition
+	}
+	if cl := c.ClientApplications; cl != nil && (len(cl.IncludeServicePrincipals) > 0 || len(cl.ExcludeServicePrincipals) > 0) {
+		w := &cp.workload
+		w.set = true
+		for _, id := range cl.IncludeServicePrincipals {
+			if strings.EqualFold(id, "ServicePrincipalsInMyTenant") {
+				w.inclAll = true
+			} else {
+				w.incl = append(w.incl, strings.ToLower(id))
+			}
+		}
+		for _, id := range cl.ExcludeServicePrincipals {
+			w.excl = append(w.excl, strings.ToLower(id))
+		}
+		w.risk = compileLevels(riskBits, c.ServicePrincipalRiskLevels)
+	}
 	if f := c.AuthenticationFlows; f != nil && strings.TrimSpace(f.TransferMethods) != "" {
 		cp.authFlows = compileLevels(flowBits, strings.Split(f.TransferMethods, ","))
 	}
@@ -646,39 +735,90 @@ func (e *Evaluator) compileUsers(u *Users) userRule {
 	r.inclUsers, r.exclUsers = intern(e.userIdx, incl), intern(e.userIdx, excl)
 	r.inclGroups, r.exclGroups = intern(e.groupIdx, u.IncludeGroups), intern(e.groupIdx, u.ExcludeGroups)
 	r.inclRoles, r.exclRoles = intern(e.roleIdx, u.IncludeRoles), intern(e.roleIdx, u.ExcludeRoles)
-	r.inclGuests, r.exclGuests = guestOutcome(u.IncludeGuestsOrExternalUsers), guestOutcome(u.ExcludeGuestsOrExternalUsers)
+	r.inclGuests, r.exclGuests = compileGuests(u.IncludeGuestsOrExternalUsers), compileGuests(u.ExcludeGuestsOrExternalUsers)
 	return r
 }
 
-// guestOutcome decides include/excludeGuestsOrExternalUsers for a subject
-// whose userType is Guest. Such a user is either a local guest
-// ("internalGuest") or a B2B collaboration guest ("b2bCollaborationGuest");
-// the Subject does not say which, nor its home tenant. So the selection is
-// met when it names both kinds for all tenants, unmet when it names neither,
-// and undecided otherwise.
-func guestOutcome(g *GuestsOrExtern) tri {
+// Kinds of external user, as conditionalAccessGuestOrExternalUserTypes
+// names them.
+const (
+	extInternalGuest uint8 = 1 << iota
+	extB2BGuest
+	extB2BMember
+	extDirectConnect
+	extOther
+	extServiceProvider
+)
+
+var externalKinds = map[string]uint8{
+	"internalguest": extInternalGuest, "b2bcollaborationguest": extB2BGuest,
+	"b2bcollaborationmember": extB2BMember, "b2bdirectconnectuser": extDirectConnect,
+	"otherexternaluser": extOther, "serviceprovider": extServiceProvider,
+}
+
+// compileGuests reads include/excludeGuestsOrExternalUsers.
+func compileGuests(g *GuestsOrExtern) guestRule {
 	if g == nil {
-		return triNo
+		return guestRule{}
 	}
-	var internal, b2b bool
+	r := guestRule{set: true, allTenants: true}
 	for _, t := range strings.Split(g.GuestOrExternalUserTypes, ",") {
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "internalguest":
-			internal = true
-		case "b2bcollaborationguest":
-			b2b = true
+		r.kinds |= externalKinds[strings.ToLower(strings.TrimSpace(t))]
+	}
+	if et := g.ExternalTenants; et != nil && (strings.EqualFold(et.MembershipKind, "enumerated") ||
+		strings.Contains(strings.ToLower(et.ODataType), "enumerated")) {
+		r.allTenants = false
+		for _, m := range et.Members {
+			r.tenants = append(r.tenants, strings.ToLower(strings.TrimSpace(m)))
 		}
 	}
+	return r
+}
+
+// eval decides the selection for the subject. With the external user type
+// given, the kind decides, and for a user from another tenant an
+// enumeration of tenants needs the home tenant. Without it, a userType
+// Guest account is a local ("internalGuest") or a B2B collaboration guest
+// ("b2bCollaborationGuest"), so the selection is met when it names both
+// kinds for all tenants, unmet when it names neither, and undecided
+// otherwise; a member is not selected.
+func (g *guestRule) eval(sub *Subject) tri {
+	if !g.set {
+		return triNo
+	}
+	if t := strings.TrimSpace(sub.ExternalUserType); t != "" {
+		kind := externalKinds[strings.ToLower(t)]
+		switch {
+		case kind == 0 || g.kinds&kind == 0:
+			return triNo
+		case kind == extInternalGuest || g.allTenants:
+			// A local guest belongs to this tenant: no home tenant to match.
+			return triYes
+		case sub.HomeTenant == "":
+			return triUnknown
+		}
+		return triOf(slices.Contains(g.tenants, strings.ToLower(strings.TrimSpace(sub.HomeTenant))))
+	}
+	if !sub.Guest {
+		return triNo
+	}
+	internal, b2b := g.kinds&extInternalGuest != 0, g.kinds&extB2BGuest != 0
 	switch {
 	case !internal && !b2b:
 		return triNo
-	case b2b && g.ExternalTenants != nil && (strings.EqualFold(g.ExternalTenants.MembershipKind, "enumerated") ||
-		strings.Contains(strings.ToLower(g.ExternalTenants.ODataType), "enumerated")):
+	case b2b && !g.allTenants:
 		return triUnknown // the guest's home tenant is not known
 	case internal && b2b:
 		return triYes
 	}
 	return triUnknown
+}
+
+// external reports whether the subject is a guest or external user, whom
+// the GuestsOrExternalUsers value of include/excludeUsers selects.
+func (s *Subject) external() bool {
+	t := strings.TrimSpace(s.ExternalUserType)
+	return s.Guest || (t != "" && !strings.EqualFold(t, "none"))
 }
 
 func compileApps(a *Applications) appRule {
@@ -872,6 +1012,8 @@ type facts struct {
 	platform   uint16
 	signInRisk uint16
 	userRisk   uint16
+	spRisk     uint16
+	insider    uint16
 	flow       uint16
 	ip         netip.Addr
 	country    string
@@ -956,6 +1098,11 @@ func (e *Evaluator) facts(s *SignIn, sc *scratch) facts {
 	if s.UserRisk != "" {
 		f.userRisk = fold(riskBits, s.UserRisk)
 	}
+	f.spRisk = riskNone
+	if s.ServicePrincipalRisk != "" {
+		f.spRisk = fold(riskBits, s.ServicePrincipalRisk)
+	}
+	f.insider = fold(insiderBits, s.InsiderRisk) // 0 (unknown) when not given
 	f.flow = flowNone
 	if s.AuthFlow != "" {
 		f.flow = fold(flowBits, s.AuthFlow)
@@ -1052,7 +1199,12 @@ func (p *compiledPolicy) check(f *facts) (unmet, undecided reasonSet) {
 		return rPolicyNotEnabled, 0
 	}
 	var acc reasonAcc
-	acc.add(p.users.eval(f), rUsers)
+	if f.s.ServicePrincipal != "" {
+		// A workload identity: clientApplications stand for users.
+		acc.add(p.workload.eval(f), rWorkloadIdentities)
+	} else {
+		acc.add(p.users.eval(f), rUsers)
+	}
 	p.apps.check(f, &acc)
 	acc.add(p.platforms.eval(f.platform, allPlatforms), rDevicePlatform)
 	acc.add(p.device.eval(f.s.Device), rDevices)
@@ -1060,10 +1212,7 @@ func (p *compiledPolicy) check(f *facts) (unmet, undecided reasonSet) {
 	acc.add(p.locations.eval(f), rLocation)
 	acc.add(p.signInRisk.eval(f.signInRisk, allRisks), rSignInRisk)
 	acc.add(p.userRisk.eval(f.userRisk, allRisks), rUserRisk)
-	if p.insiderRisk {
-		// The sign-in carries no insider risk level.
-		acc.add(triUnknown, rInsiderRisk)
-	}
+	acc.add(p.insiderRisk.eval(f.insider, allInsider), rInsiderRisk)
 	acc.add(p.authFlows.eval(f.flow, allFlows), rAuthenticationFlow)
 	return acc.unmet, acc.undecided
 }
@@ -1077,10 +1226,13 @@ func (u *userRule) eval(f *facts) tri {
 	}
 	excl := triOf(f.user >= 0 && slices.Contains(u.exclUsers, f.user))
 	excl = excl.or(anyBit(f.groups, u.exclGroups)).or(anyBit(f.roles, u.exclRoles))
-	if f.s.Subject.Guest {
-		incl = incl.or(triOf(u.inclGuestsValue)).or(u.inclGuests)
-		excl = excl.or(triOf(u.exclGuestsValue)).or(u.exclGuests)
+	sub := &f.s.Subject
+	if sub.external() {
+		incl = incl.or(triOf(u.inclGuestsValue))
+		excl = excl.or(triOf(u.exclGuestsValue))
 	}
+	incl = incl.or(u.inclGuests.eval(sub))
+	excl = excl.or(u.exclGuests.eval(sub))
 	return incl.andNot(excl)
 }
 

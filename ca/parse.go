@@ -84,6 +84,11 @@ type Principal struct {
 	UserType          string   `json:"userType"` // Member | Guest
 	MemberOf          []string `json:"memberOf"` // transitive group ids
 	Roles             []string `json:"roles"`    // role template ids
+	// ExternalUserType and HomeTenantID say what kind of external user the
+	// principal is and where from, as userSignIn names them; older
+	// snapshots have neither, and the principal is then judged by UserType.
+	ExternalUserType string `json:"externalUserType,omitempty"`
+	HomeTenantID     string `json:"homeTenantId,omitempty"`
 }
 
 // Subject is the principal as the evaluator sees it.
@@ -93,6 +98,9 @@ func (p Principal) Subject() Subject {
 		Groups: p.MemberOf,
 		Roles:  p.Roles,
 		Guest:  strings.EqualFold(p.UserType, "Guest"),
+
+		ExternalUserType: p.ExternalUserType,
+		HomeTenant:       p.HomeTenantID,
 	}
 }
 
