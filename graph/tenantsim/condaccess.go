@@ -67,15 +67,24 @@ func caBadRequest(err error) *graphError {
 // checkPolicyRefs applies what Graph checks beyond the shape: security
 // defaults, licence, and that every referenced user, group, role and
 // location exists (a user created moments ago may not have replicated yet).
-// Callers hold s.mu.
-func (s *Server) checkPolicyRefs(p *ca.Policy) *graphError {
+// prev is the policy before a PATCH (nil on create): an id it already held
+// is not checked again, because Graph leaves the id of a deleted user or
+// group in the policies that named it, and a PATCH that sends the list
+// back with one more exclusion must not fail on it. Callers hold s.mu.
+func (s *Server) checkPolicyRefs(p, prev *ca.Policy) *graphError {
 	if p.State == ca.StateEnabled && s.st.SecurityDefaults {
 		return errBadRequest("BadRequest", "You must disable Security defaults before enabling a Conditional Access policy.")
+	}
+	var held []string
+	if prev != nil {
+		if u := prev.Conditions.Users; u != nil {
+			held = slices.Concat(u.IncludeUsers, u.ExcludeUsers, u.IncludeGroups, u.ExcludeGroups)
+		}
 	}
 	if p.Conditions.Users != nil {
 		u := p.Conditions.Users
 		for _, id := range slices.Concat(u.IncludeUsers, u.ExcludeUsers) {
-			if id == ca.All || id == ca.None || id == ca.GuestsOrExternalUsers {
+			if id == ca.All || id == ca.None || id == ca.GuestsOrExternalUsers || slices.Contains(held, id) {
 				continue
 			}
 			if x := s.st.userByIDOrUPN(id); x == nil || !s.visible(x.ID) {
@@ -83,7 +92,7 @@ func (s *Server) checkPolicyRefs(p *ca.Policy) *graphError {
 			}
 		}
 		for _, id := range slices.Concat(u.IncludeGroups, u.ExcludeGroups) {
-			if s.st.groupByID(id) == nil {
+			if s.st.groupByID(id) == nil && !slices.Contains(held, id) {
 				return errBadRequest("Request_BadRequest", "Not a valid reference update. Group '%s' does not exist.", id)
 			}
 		}
@@ -129,7 +138,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request, _ *caller)
 	if len(s.st.Policies) >= maxPolicies {
 		return errBadRequest("BadRequest", "The tenant has reached the maximum number of Conditional Access policies (%d).", maxPolicies)
 	}
-	if gerr := s.checkPolicyRefs(&p); gerr != nil {
+	if gerr := s.checkPolicyRefs(&p, nil); gerr != nil {
 		return gerr
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
@@ -154,11 +163,7 @@ func mergePatch(dst, patch map[string]any) {
 }
 
 // patched returns the object with the request body merged onto it.
-func patched(current any, r *http.Request) ([]byte, *graphError) {
-	data, gerr := readBody(r)
-	if gerr != nil {
-		return nil, gerr
-	}
+func patched(current any, data []byte) ([]byte, *graphError) {
 	patch, gerr := decodeObject(data)
 	if gerr != nil {
 		return nil, gerr
@@ -174,19 +179,22 @@ func patched(current any, r *http.Request) ([]byte, *graphError) {
 	return out, nil
 }
 
+// patchPolicy merges the body onto the policy as Graph documents it:
+// properties the body leaves out keep their values, complex properties
+// merge recursively and collections are replaced whole. The merge happens
+// under the lock, so that two PATCHes of different properties both stay.
 func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	var cur *ca.Policy
-	var gerr *graphError
-	var snapshot ca.Policy
-	s.locked(func() {
-		if cur, gerr = s.findPolicy(r.PathValue("id")); gerr == nil {
-			snapshot = *cur
-		}
-	})
+	data, gerr := readBody(r)
 	if gerr != nil {
 		return gerr
 	}
-	merged, gerr := patched(snapshot, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, gerr := s.findPolicy(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
+	}
+	merged, gerr := patched(cur, data)
 	if gerr != nil {
 		return gerr
 	}
@@ -198,9 +206,7 @@ func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, _ *caller) 
 	if err := ca.ValidatePolicy(p); err != nil {
 		return caBadRequest(err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if gerr := s.checkPolicyRefs(&p); gerr != nil {
+	if gerr := s.checkPolicyRefs(&p, cur); gerr != nil {
 		return gerr
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
@@ -316,17 +322,6 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request, _ *calle
 }
 
 func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	var cur *ca.NamedLocation
-	var gerr *graphError
-	var snapshot ca.NamedLocation
-	s.locked(func() {
-		if cur, gerr = s.findLocation(r.PathValue("id")); gerr == nil {
-			snapshot = *cur
-		}
-	})
-	if gerr != nil {
-		return gerr
-	}
 	data, gerr := readBody(r)
 	if gerr != nil {
 		return gerr
@@ -339,12 +334,16 @@ func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller
 	if err := json.Unmarshal(data, &head); err != nil {
 		return errBadRequest("BadRequest", "Unable to read JSON request payload: %v", err)
 	}
-	if head.ODataType != snapshot.ODataType {
-		return errBadRequest("BadRequest", "The @odata.type '%s' does not match the named location's type '%s'; it is required on PATCH.", head.ODataType, snapshot.ODataType)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, gerr := s.findLocation(r.PathValue("id"))
+	if gerr != nil {
+		return gerr
 	}
-	r.Body = readerOf(data)
-	r.Header.Del("Content-Encoding")
-	merged, gerr := patched(snapshot, r)
+	if head.ODataType != cur.ODataType {
+		return errBadRequest("BadRequest", "The @odata.type '%s' does not match the named location's type '%s'; it is required on PATCH.", head.ODataType, cur.ODataType)
+	}
+	merged, gerr := patched(cur, data)
 	if gerr != nil {
 		return gerr
 	}
@@ -358,8 +357,6 @@ func (s *Server) patchLocation(w http.ResponseWriter, r *http.Request, _ *caller
 	if gerr := checkLocation(&l); gerr != nil {
 		return gerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	l.ModifiedDateTime = &now
 	*cur = l
@@ -383,6 +380,37 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request, _ *calle
 	}
 	s.st.NamedLocations = slices.DeleteFunc(s.st.NamedLocations, func(x *ca.NamedLocation) bool { return x == l })
 	return s.commit(w, http.StatusNoContent, nil)
+}
+
+// includeInManagedPolicies adds a new user to the Microsoft-managed
+// policies that target a list of users: Microsoft keeps them covering
+// newly created eligible (member) users, and keeps the exclusions admins
+// made (GRAPH-NOTES section 2). A managed policy that includes All, or
+// targets roles only, covers the user without a change. Callers hold s.mu.
+func (s *Server) includeInManagedPolicies(u *user) {
+	if u.UserType == "Guest" {
+		return
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for i, p := range s.st.Policies {
+		users := p.Conditions.Users
+		if !strings.HasPrefix(p.DisplayName, ca.ManagedPolicyPrefix) || users == nil || len(users.IncludeUsers) == 0 ||
+			slices.ContainsFunc(users.IncludeUsers, func(id string) bool {
+				return id == ca.All || id == ca.None || id == ca.GuestsOrExternalUsers
+			}) || slices.Contains(users.IncludeUsers, u.ID) {
+			continue
+		}
+		// A copy is changed and put in place: a list being written out
+		// holds copies of the policies, which share their conditions.
+		raw, _ := json.Marshal(p)
+		var np ca.Policy
+		if err := json.Unmarshal(raw, &np); err != nil {
+			continue
+		}
+		np.Conditions.Users.IncludeUsers = append(np.Conditions.Users.IncludeUsers, u.ID)
+		np.ModifiedDateTime = &now
+		s.st.Policies[i] = &np
+	}
 }
 
 // evaluateBody is the documented request of POST
@@ -414,6 +442,12 @@ type evaluateBody struct {
 		DeviceInfo map[string]any `json:"deviceInfo"`
 	} `json:"signInConditions"`
 	AppliedPoliciesOnly bool `json:"appliedPoliciesOnly"`
+}
+
+// levelMembers are the members of the risk enums signInConditions uses.
+var levelMembers = map[string][]string{
+	"riskLevel":        {"low", "medium", "high", "hidden", "none", "unknownFutureValue"},
+	"insiderRiskLevel": {"none", "minor", "moderate", "elevated", "unknownFutureValue"},
 }
 
 // analysisReasonOrder is the order of whatIfAnalysisReasons members; Graph
@@ -448,6 +482,18 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 		Country:        strings.ToUpper(b.SignInConditions.Country),
 		SignInRisk:     b.SignInConditions.SignInRiskLevel,
 		UserRisk:       b.SignInConditions.UserRiskLevel,
+		InsiderRisk:    b.SignInConditions.InsiderRiskLevel,
+
+		ServicePrincipalRisk: b.SignInConditions.ServicePrincipalRiskLevel,
+	}
+	// Each level is an enum member; Graph refuses a literal it does not know.
+	for _, lv := range []struct{ field, value, enum string }{
+		{"signInRiskLevel", in.SignInRisk, "riskLevel"}, {"userRiskLevel", in.UserRisk, "riskLevel"},
+		{"servicePrincipalRiskLevel", in.ServicePrincipalRisk, "riskLevel"}, {"insiderRiskLevel", in.InsiderRisk, "insiderRiskLevel"},
+	} {
+		if lv.value != "" && !slices.Contains(levelMembers[lv.enum], lv.value) {
+			return errBadRequest("BadRequest", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.%s'.", lv.value, lv.enum)
+		}
 	}
 	if b.SignInConditions.IPAddress != "" {
 		ip, err := netip.ParseAddr(b.SignInConditions.IPAddress)
@@ -494,13 +540,14 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 		if who.servicePrincipal {
 			// A workload identity is not a directory user the tenant
 			// keeps; the policies decide by its id alone.
-			in.Subject = ca.Subject{UserID: who.id}
+			in.ServicePrincipal = who.id
 		} else {
 			var u *user
 			if u, gerr = s.lookupUser(who.id); gerr != nil {
 				return
 			}
 			in.Subject = s.st.subject(u)
+			in.Subject.ExternalUserType, in.Subject.HomeTenant = who.externalUserType, who.externalTenantID
 		}
 		for _, p := range s.st.Policies {
 			// Graph's What If evaluates enabled and report-only policies only.
@@ -521,12 +568,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, _ *caller) *gr
 	results := make([]ca.PolicyResult, len(policies))
 	for i, app := range apps {
 		in.Application = app
-		var res ca.Result
-		if who.servicePrincipal {
-			res = evaluateWorkload(policies, locations, in, who.id, b.SignInConditions.ServicePrincipalRiskLevel)
-		} else {
-			res = ca.Evaluate(policies, locations, in)
-		}
+		res := ca.Evaluate(policies, locations, in)
 		for j, pr := range res.Policies {
 			if i == 0 || pr.Applies {
 				results[j] = pr

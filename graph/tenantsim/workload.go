@@ -5,14 +5,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"mgmtsession/ca"
 )
 
 // signInIdentity is who an evaluate request asks about.
 type signInIdentity struct {
 	id               string // the user's id or UPN, or the service principal's app id
 	servicePrincipal bool
+	// externalUserType and externalTenantID are userSignIn's facts about an
+	// external user, passed to the evaluator as given.
+	externalUserType, externalTenantID string
 }
 
 // externalUserTypes are conditionalAccessGuestOrExternalUserTypes' members,
@@ -50,9 +51,8 @@ func signInIdentityOf(raw json.RawMessage) (signInIdentity, *graphError) {
 			return signInIdentity{}, errBadRequest("BadRequest", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.conditionalAccessGuestOrExternalUserTypes'.", u.ExternalUserType)
 		}
 		// The directory says who the user is (member or guest); the
-		// external facts are accepted as Graph accepts them, but the
-		// local evaluator has no finer notion of guests to apply them to.
-		return signInIdentity{id: u.UserID}, nil
+		// external facts say which kind of external user and from where.
+		return signInIdentity{id: u.UserID, externalUserType: u.ExternalUserType, externalTenantID: u.ExternalTenantID}, nil
 	case "#microsoft.graph.servicePrincipalSignIn":
 		var sp struct {
 			ODataType          string `json:"@odata.type"`
@@ -69,52 +69,4 @@ func signInIdentityOf(raw json.RawMessage) (signInIdentity, *graphError) {
 		return signInIdentity{}, errBadRequest("BadRequest", "signInIdentity needs an @odata.type: #microsoft.graph.userSignIn or #microsoft.graph.servicePrincipalSignIn.")
 	}
 	return signInIdentity{}, errBadRequest("BadRequest", "A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.TrimPrefix(head.ODataType, "#"))
-}
-
-// evaluateWorkload evaluates a service principal's sign-in. The ca
-// evaluator knows users only, so the workload part is decided here, as
-// Conditional Access for workload identities documents it: a policy
-// applies only when its clientApplications include the service principal
-// (by id, or ServicePrincipalsInMyTenant) and do not exclude it, and when
-// its servicePrincipalRiskLevels, if any, hold the sign-in's risk. The users
-// condition does not apply to a workload identity; every other condition
-// (applications, locations, ...) is left to the ca evaluator, on a copy of
-// the policy whose users condition includes everyone.
-func evaluateWorkload(policies []ca.Policy, locations []ca.NamedLocation, in ca.SignIn, appID, risk string) ca.Result {
-	rest := make([]ca.Policy, len(policies))
-	for i, p := range policies {
-		p.Conditions.Users = &ca.Users{IncludeUsers: []string{ca.All}}
-		p.Conditions.ClientApplications = nil
-		p.Conditions.ServicePrincipalRiskLevels = nil
-		rest[i] = p
-	}
-	res := ca.Evaluate(rest, locations, in)
-	for i, p := range policies {
-		if workloadTargeted(p, appID, risk) {
-			continue
-		}
-		pr := &res.Policies[i]
-		pr.Applies = false
-		pr.Reasons = append([]string{"workloadIdentities"}, slices.DeleteFunc(pr.Reasons, func(r string) bool { return r == "workloadIdentities" })...)
-	}
-	return res
-}
-
-func workloadTargeted(p ca.Policy, appID, risk string) bool {
-	c := p.Conditions.ClientApplications
-	if c == nil {
-		return false
-	}
-	is := func(id string) bool { return strings.EqualFold(id, appID) }
-	included := slices.Contains(c.IncludeServicePrincipals, "ServicePrincipalsInMyTenant") || slices.ContainsFunc(c.IncludeServicePrincipals, is)
-	if !included || slices.ContainsFunc(c.ExcludeServicePrincipals, is) {
-		return false
-	}
-	if levels := p.Conditions.ServicePrincipalRiskLevels; len(levels) > 0 {
-		if risk == "" {
-			risk = "none"
-		}
-		return slices.Contains(levels, risk)
-	}
-	return true
 }
