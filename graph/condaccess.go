@@ -220,13 +220,81 @@ func (c *Client) DeleteNamedLocation(ctx context.Context, l ca.NamedLocation) er
 // WhatIfSignIn is one sign-in for Graph's What If. Graph evaluates only the
 // details it is given, so callers send IP, country, client app and platform.
 type WhatIfSignIn struct {
-	UserID         string
-	Applications   []string // real app ids: Graph does not expand Office365
+	UserID string
+	// ExternalUserType and ExternalTenantID describe an external user
+	// (userSignIn's externalUserType and externalTenantId); "" is not sent.
+	ExternalUserType string
+	ExternalTenantID string
+	// ServicePrincipalID, when set, makes the sign-in a workload identity's
+	// (servicePrincipalSignIn) instead of UserID's.
+	ServicePrincipalID string
+
+	// The sign-in context: a user action (Graph's userAction enum:
+	// registerSecurityInformation or registerOrJoinDevices), else an
+	// authentication context (c1..c99), else the applications.
+	UserAction   string
+	AuthContext  string
+	Applications []string // real app ids: Graph does not expand Office365
+
 	IPAddress      string
 	Country        string
 	ClientAppType  string
 	DevicePlatform string
-	AuthFlow       string // deviceCodeFlow, or ""
+	AuthFlow       string // deviceCodeFlow, authenticationTransfer, or ""
+	// Risk levels as signInConditions names them; "" is not sent.
+	SignInRisk           string
+	UserRisk             string
+	ServicePrincipalRisk string
+	InsiderRisk          string
+	// DeviceInfo holds deviceInfo's properties (isCompliant is a bool,
+	// physicalIds and systemLabels lists, the rest strings); nil sends none.
+	DeviceInfo map[string]any
+}
+
+// signInBody is the documented evaluate request body for the sign-in.
+func (s WhatIfSignIn) signInBody() map[string]any {
+	// signInConditions and authenticationFlow are not polymorphic: they go
+	// without @odata.type, as in Microsoft's examples (v1.0 has no
+	// conditionalAccessWhatIfConditions type; that was beta's name).
+	cond := map[string]any{}
+	for k, v := range map[string]string{
+		"ipAddress": s.IPAddress, "country": s.Country, "clientAppType": s.ClientAppType, "devicePlatform": s.DevicePlatform,
+		"signInRiskLevel": s.SignInRisk, "userRiskLevel": s.UserRisk, "servicePrincipalRiskLevel": s.ServicePrincipalRisk,
+		"insiderRiskLevel": s.InsiderRisk,
+	} {
+		if v != "" {
+			cond[k] = v
+		}
+	}
+	if s.AuthFlow != "" {
+		cond["authenticationFlow"] = map[string]any{"transferMethod": s.AuthFlow}
+	}
+	if s.DeviceInfo != nil {
+		cond["deviceInfo"] = s.DeviceInfo
+	}
+	identity := map[string]any{"@odata.type": "#microsoft.graph.userSignIn", "userId": s.UserID}
+	if s.ExternalUserType != "" {
+		identity["externalUserType"] = s.ExternalUserType
+	}
+	if s.ExternalTenantID != "" {
+		identity["externalTenantId"] = s.ExternalTenantID
+	}
+	if s.ServicePrincipalID != "" {
+		identity = map[string]any{"@odata.type": "#microsoft.graph.servicePrincipalSignIn", "servicePrincipalId": s.ServicePrincipalID}
+	}
+	context := map[string]any{"@odata.type": "#microsoft.graph.applicationContext", "includeApplications": s.Applications}
+	switch {
+	case s.UserAction != "":
+		context = map[string]any{"@odata.type": "#microsoft.graph.userActionContext", "userAction": s.UserAction}
+	case s.AuthContext != "":
+		context = map[string]any{"@odata.type": "#microsoft.graph.authContext", "authenticationContextValue": s.AuthContext}
+	}
+	return map[string]any{
+		"signInIdentity":      identity,
+		"signInContext":       context,
+		"signInConditions":    cond,
+		"appliedPoliciesOnly": false,
+	}
 }
 
 // WhatIfResult is Graph's answer for one policy: the policy plus whether it
@@ -243,24 +311,7 @@ type WhatIfResult struct {
 // Evaluate runs Graph's What If (POST /identity/conditionalAccess/evaluate)
 // for one sign-in: one CA request, whatever the number of policies.
 func (c *Client) Evaluate(ctx context.Context, s WhatIfSignIn) ([]WhatIfResult, error) {
-	// signInConditions and authenticationFlow are not polymorphic: they go
-	// without @odata.type, as in Microsoft's examples (v1.0 has no
-	// conditionalAccessWhatIfConditions type; that was beta's name).
-	cond := map[string]any{}
-	for k, v := range map[string]string{"ipAddress": s.IPAddress, "country": s.Country, "clientAppType": s.ClientAppType, "devicePlatform": s.DevicePlatform} {
-		if v != "" {
-			cond[k] = v
-		}
-	}
-	if s.AuthFlow != "" {
-		cond["authenticationFlow"] = map[string]any{"transferMethod": s.AuthFlow}
-	}
-	req := map[string]any{
-		"signInIdentity":      map[string]any{"@odata.type": "#microsoft.graph.userSignIn", "userId": s.UserID},
-		"signInContext":       map[string]any{"@odata.type": "#microsoft.graph.applicationContext", "includeApplications": s.Applications},
-		"signInConditions":    cond,
-		"appliedPoliciesOnly": false,
-	}
+	req := s.signInBody()
 	var out struct {
 		Value []WhatIfResult `json:"value"`
 	}
