@@ -252,9 +252,11 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 		if !looksLikeManagementAccount(u) {
 			return &ChangedError{Object: "account", Name: r.upn, What: "a user with this name was created by someone else"}
 		}
+		// Nothing is written, so nothing is journaled: undo must never
+		// delete an account this run did not create.
 		r.accountID = u.ID
 		r.o.Observer(Event{Kind: EventSkipped, Index: i, Change: c})
-		return r.result(i, c, u.ID, nil, u.Raw, nil)
+		return nil
 	} else if !graph.IsNotFound(err) {
 		return err
 	}

@@ -1,0 +1,263 @@
+package change_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"mgmtsession/ca"
+	"mgmtsession/change"
+	"mgmtsession/connect"
+	"mgmtsession/graph"
+	"mgmtsession/whatif"
+)
+
+// snapshot is the tenant as export sees it, plus the management accounts,
+// for comparing before and after.
+func snapshot(t testing.TB, tn *tenant) string {
+	t.Helper()
+	res, err := whatif.Export(t.Context(), tn.client, tn.sess, []string{"coreview.admin", "4ward365.admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Snapshot
+	// Graph stamps modifiedDateTime on every write, and a write undone is
+	// still a write: compare what a policy says, not when it said it.
+	var clean []json.RawMessage
+	for _, raw := range s.Policies {
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		delete(m, "modifiedDateTime")
+		b, _ := json.Marshal(m)
+		clean = append(clean, b)
+	}
+	s.Policies = clean
+	data, _ := json.MarshalIndent(s, "", " ")
+	return string(data)
+}
+
+func journalRun(t testing.TB, dir, run string) change.RunInfo {
+	t.Helper()
+	runs, err := change.Runs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Run == run {
+			return r
+		}
+	}
+	t.Fatalf("no run %s in %s", run, dir)
+	return change.RunInfo{}
+}
+
+// Apply then undo returns the tenant exactly to its state before (export
+// snapshots compared), and undo is itself journaled.
+func TestUndoRestoresTheTenant(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	before := snapshot(t, tn)
+	d := desired(t, nil)
+	p := plan(t, tn, d)
+	dir := t.TempDir()
+	j, _ := change.CreateJournal(dir, "run1", nil)
+	o := fastOptions(t)
+	o.Journal = j
+	if _, err := change.Apply(t.Context(), tn.client, p, o); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if snapshot(t, tn) == before {
+		t.Fatal("apply changed nothing that export sees")
+	}
+	u, err := change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "run1"), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Changes) == 0 || u.Changes[0].Object != change.ObjExclusion || u.Changes[len(u.Changes)-1].Object != change.ObjAccount {
+		t.Errorf("undo order: %+v", u.Changes)
+	}
+	j2, _ := change.CreateJournal(dir, "run2", nil)
+	o.Journal = j2
+	if _, err := change.Undo(t.Context(), tn.client, u, o); err != nil {
+		t.Fatal(err)
+	}
+	j2.Close()
+	if after := snapshot(t, tn); after != before {
+		t.Errorf("undo did not restore the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+	if r := journalRun(t, dir, "run2"); r.Command != "undo" || !r.Finished {
+		t.Errorf("undo journal: %+v", r)
+	}
+}
+
+// Undo refuses when someone else changed an object since the run, and
+// --force goes on.
+func TestUndoRefusesForeignChange(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	d := desired(t, nil)
+	p := plan(t, tn, d)
+	dir := t.TempDir()
+	j, _ := change.CreateJournal(dir, "run1", nil)
+	o := fastOptions(t)
+	o.Journal = j
+	res, err := change.Apply(t.Context(), tn.client, p, o)
+	j.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone edits the account's policy by hand.
+	pol, err := tn.client.Policy(t.Context(), res.Record.PolicyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol.State = ca.StateDisabled
+	if err := tn.client.UpdatePolicy(t.Context(), pol); err != nil {
+		t.Fatal(err)
+	}
+	_, err = change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "run1"), nil, false)
+	if err == nil || !strings.Contains(err.Error(), "changed by someone else") {
+		t.Fatalf("undo after a foreign change: %v", err)
+	}
+	if _, err := change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "run1"), nil, true); err != nil {
+		t.Fatalf("undo --force: %v", err)
+	}
+}
+
+// Remove finds everything through the tenant's own record, with no
+// journal, and leaves the tenant as before the setup.
+func TestRemoveFromTheRecordAlone(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	before := snapshot(t, tn)
+	d := desired(t, nil)
+	apply(t, tn, d)
+	f, err := change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := change.PlanRemove(tn.client, f, f.Account.User.UserPrincipalName)
+	if rp.Empty() {
+		t.Fatal("nothing to remove")
+	}
+	if _, err := change.Remove(t.Context(), tn.client, rp, fastOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, tn); after != before {
+		t.Errorf("remove did not restore the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+	f, err = change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Account != nil {
+		t.Errorf("the account is still there: %+v", f.Account.User)
+	}
+}
+
+// Off disables the account and records it; with auto-enable it needs
+// force; on turns it back on.
+func TestSessionOffAndOn(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	yes := true
+	d := desired(t, func(o *change.Overrides) { o.AutoEnable = &yes })
+	apply(t, tn, d)
+	facts := func() *change.Facts {
+		f, err := change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if _, err := change.SetSession(t.Context(), tn.client, facts(), false, false, fastOptions(t)); err == nil || !strings.Contains(err.Error(), "auto-enable is on") {
+		t.Fatalf("off with auto-enable: %v", err)
+	}
+	if _, err := change.SetSession(t.Context(), tn.client, facts(), false, true, fastOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	f := facts()
+	if f.Account.User.AccountEnabled || f.Account.Record.Session != change.SessionOff {
+		t.Errorf("after off: enabled %v, session %q", f.Account.User.AccountEnabled, f.Account.Record.Session)
+	}
+	if _, err := change.SetSession(t.Context(), tn.client, f, true, false, fastOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	f = facts()
+	if !f.Account.User.AccountEnabled || f.Account.Record.Session != change.SessionOn {
+		t.Errorf("after on: enabled %v, session %q", f.Account.User.AccountEnabled, f.Account.Record.Session)
+	}
+}
+
+// The ordering invariant: after every single write of apply, undo and
+// remove, the account is either excluded from no MFA policy, or covered by
+// its own enforced policy outside the allowed IPs.
+func TestOrderingInvariantAfterEveryWrite(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	d := desired(t, nil)
+	p := plan(t, tn, d)
+	upn := p.UPN
+	checks := 0
+	check := func(when string) {
+		checks++
+		policies, err := tn.client.Policies(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := tn.client.User(t.Context(), upn)
+		if graph.IsNotFound(err) {
+			return // no account yet, or no more
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		excludedFromAny := false
+		own := false
+		for _, p := range policies {
+			if p.DisplayName == change.PolicyName(upn) {
+				own = p.State == ca.StateEnabled && slices.Contains(p.Conditions.Users.IncludeUsers, u.ID)
+				continue
+			}
+			if p.Conditions.Users != nil && slices.Contains(p.Conditions.Users.ExcludeUsers, u.ID) {
+				excludedFromAny = true
+			}
+		}
+		if excludedFromAny && !own {
+			t.Errorf("%s: the account is excluded from a tenant policy without its own enforced policy", when)
+		}
+	}
+	observe := func(what string) change.Observer {
+		return func(e change.Event) {
+			if e.Kind == change.EventVerified || e.Kind == change.EventSkipped {
+				check(what + " " + e.Change.Action + " " + e.Change.Object + " " + e.Change.Name)
+			}
+		}
+	}
+	dir := t.TempDir()
+	j, _ := change.CreateJournal(dir, "run1", nil)
+	o := fastOptions(t)
+	o.Journal, o.Observer = j, observe("apply")
+	if _, err := change.Apply(t.Context(), tn.client, p, o); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	u, err := change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "run1"), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Journal, o.Observer = nil, observe("undo")
+	if _, err := change.Undo(t.Context(), tn.client, u, o); err != nil {
+		t.Fatal(err)
+	}
+	// And remove.
+	apply(t, tn, d)
+	f, err := change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Observer = observe("remove")
+	if _, err := change.Remove(t.Context(), tn.client, change.PlanRemove(tn.client, f, upn), o); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(p.Changes) + 2; checks < want {
+		t.Errorf("the invariant was checked %d times, want at least %d (one per write)", checks, want)
+	}
+}
