@@ -227,7 +227,9 @@ func (m Model) renderHeader() string {
 		tenant = m.session.TenantID
 		operator = m.session.UPN
 	}
-	if m.report != nil {
+	// A tenant whose organization could not be read keeps the id it was
+	// signed in to, rather than "()".
+	if m.report != nil && (m.report.TenantName != "" || m.report.InitialDomain != "") {
 		tenant = m.report.TenantName + " (" + m.report.InitialDomain + ")"
 	}
 	badgeStyle := m.styles.BadgeOff
