@@ -56,12 +56,16 @@ func GraphSignIn(s Subject, c Case) (graph.WhatIfSignIn, string, bool) {
 		return graph.WhatIfSignIn{}, "the account does not exist yet; Graph's What If evaluates existing accounts only", false
 	}
 	apps := graphIDs(c.Apps)
-	if len(apps) == 0 {
+	if len(apps) == 0 && c.UserAction == "" && c.AuthContext == "" {
 		return graph.WhatIfSignIn{}, "Graph's What If needs real application ids, and \"all\" has none; ask about the platform's applications, Office 365, the admin portals or an application id to compare", false
 	}
 	return graph.WhatIfSignIn{
-		UserID: s.ID, Applications: apps, IPAddress: c.IP, Country: c.Country,
-		ClientAppType: c.ClientAppType, DevicePlatform: c.DevicePlatform, AuthFlow: c.AuthFlow,
+		UserID: s.ID, ExternalUserType: s.ExternalUserType, ExternalTenantID: s.HomeTenant,
+		ServicePrincipalID: s.ServicePrincipalID,
+		UserAction:         c.UserAction, AuthContext: c.AuthContext, Applications: apps,
+		IPAddress: c.IP, Country: c.Country, ClientAppType: c.ClientAppType, DevicePlatform: c.DevicePlatform,
+		AuthFlow: c.AuthFlow, SignInRisk: c.SignInRisk, UserRisk: c.UserRisk,
+		ServicePrincipalRisk: c.ServicePrincipalRisk, InsiderRisk: c.InsiderRisk, DeviceInfo: deviceInfo(c.Device),
 	}, "", true
 }
 

@@ -54,25 +54,35 @@ func ParseClientApp(s string) (string, error) {
 	return "", fmt.Errorf("unknown client app type %q (use %s)", s, strings.Join(ClientAppTypes, ", "))
 }
 
+// PlatformUnknown is the --platform value of a sign-in whose device platform
+// is not known; it is evaluated as "" (not given).
+const PlatformUnknown = "unknown"
+
 // ParsePlatform reads a device platform, ignoring case, and returns Graph's
-// spelling.
+// spelling; "unknown" returns "", a platform not given.
 func ParsePlatform(s string) (string, error) {
+	if strings.EqualFold(strings.TrimSpace(s), PlatformUnknown) {
+		return "", nil
+	}
 	if v, ok := oneOfFold(s, DevicePlatforms); ok {
 		return v, nil
 	}
-	return "", fmt.Errorf("unknown device platform %q (use %s)", s, strings.Join(DevicePlatforms, ", "))
+	return "", fmt.Errorf("unknown device platform %q (use %s or unknown)", s, strings.Join(DevicePlatforms, ", "))
 }
 
 // ParseAuthFlow reads an authentication flow: "deviceCode" (or Graph's
-// "deviceCodeFlow") is the device code flow; "" is none.
+// "deviceCodeFlow") is the device code flow, "authenticationTransfer" the
+// transfer of a session to another device; "" is none.
 func ParseAuthFlow(s string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "":
 		return "", nil
 	case "devicecode", "devicecodeflow":
 		return "deviceCodeFlow", nil
+	case "authenticationtransfer":
+		return "authenticationTransfer", nil
 	}
-	return "", fmt.Errorf("unknown authentication flow %q (use deviceCode)", s)
+	return "", fmt.Errorf("unknown authentication flow %q (use deviceCode or authenticationTransfer)", s)
 }
 
 func oneOfFold(s string, allowed []string) (string, bool) {

@@ -20,15 +20,28 @@ type Subject struct {
 	Hypothetical      bool     `json:"hypothetical"`
 	Groups            []string `json:"groups"` // transitive group ids
 	Roles             []string `json:"roles"`  // role template ids
+	// ExternalUserType and HomeTenant describe an external user (Graph's
+	// userSignIn names); "" is not given.
+	ExternalUserType string `json:"externalUserType,omitempty"`
+	HomeTenant       string `json:"homeTenantId,omitempty"`
+	// ServicePrincipalID, when set, is a workload identity signing in (its
+	// application id) instead of a user.
+	ServicePrincipalID string `json:"servicePrincipalId,omitempty"`
 }
 
 // Exists reports whether the account exists in the tenant, so that Graph's
 // What If can evaluate it.
-func (s Subject) Exists() bool { return !s.Hypothetical && s.ID != "" }
+func (s Subject) Exists() bool { return !s.Hypothetical && (s.ID != "" || s.ServicePrincipalID != "") }
+
+// WorkloadIdentity is a service principal signing in, by application id.
+func WorkloadIdentity(appID string) Subject {
+	return Subject{ServicePrincipalID: appID, Groups: []string{}, Roles: []string{}}
+}
 
 // evaluatorSubject is the subject as the local evaluator sees it.
 func (s Subject) evaluatorSubject() ca.Subject {
-	return ca.Subject{UserID: s.ID, Groups: s.Groups, Roles: s.Roles, Guest: s.Guest, Hypothetical: s.Hypothetical}
+	return ca.Subject{UserID: s.ID, Groups: s.Groups, Roles: s.Roles, Guest: s.Guest, Hypothetical: s.Hypothetical,
+		ExternalUserType: s.ExternalUserType, HomeTenant: s.HomeTenant}
 }
 
 // NewAccount is the management account before it exists: a member (not a
@@ -47,6 +60,8 @@ func FromPrincipal(p ca.Principal) Subject {
 		ID: p.ID, UserPrincipalName: p.UserPrincipalName,
 		Guest:  strings.EqualFold(p.UserType, "Guest"),
 		Groups: nonNil(slices.Clone(p.MemberOf)), Roles: nonNil(slices.Clone(p.Roles)),
+
+		ExternalUserType: p.ExternalUserType, HomeTenant: p.HomeTenantID,
 	}
 }
 

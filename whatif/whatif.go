@@ -48,16 +48,30 @@ type Conditions struct {
 	IP             string `json:"ipAddress"`
 	Country        string `json:"country,omitempty"`
 	ClientAppType  string `json:"clientAppType"`
-	DevicePlatform string `json:"devicePlatform"`
-	AuthFlow       string `json:"authenticationFlow,omitempty"` // deviceCodeFlow or ""
+	DevicePlatform string `json:"devicePlatform"`               // "" is unknown
+	AuthFlow       string `json:"authenticationFlow,omitempty"` // deviceCodeFlow, authenticationTransfer or ""
+	// Risk levels as Graph names them; "" is not given (sign-in, user and
+	// service principal risk then count as none, insider risk as unknown).
+	SignInRisk           string `json:"signInRiskLevel,omitempty"`
+	UserRisk             string `json:"userRiskLevel,omitempty"`
+	ServicePrincipalRisk string `json:"servicePrincipalRiskLevel,omitempty"`
+	InsiderRisk          string `json:"insiderRiskLevel,omitempty"`
+	// Device holds deviceInfo's properties as ParseDevice returns them; nil
+	// is a device the sign-in says nothing about.
+	Device map[string]string `json:"deviceInfo,omitempty"`
 }
 
 // Case is one sign-in context: the applications signed in to, from one
 // place, with one client. Label names it for people ("allowed IP").
 type Case struct {
-	Label      string `json:"label,omitempty"`
-	Apps       []App  `json:"applications"`
-	Conditions        // IP is a parsed address in its canonical text form
+	Label string `json:"label,omitempty"`
+	Apps  []App  `json:"applications"`
+	// UserAction (Graph's userAction name) or AuthContext (c1..c99) make
+	// the sign-in one of that kind instead of one to Apps; Apps then holds
+	// the one target UserActionTarget or AuthContextTarget describes.
+	UserAction  string `json:"userAction,omitempty"`
+	AuthContext string `json:"authenticationContext,omitempty"`
+	Conditions         // IP is a parsed address in its canonical text form
 }
 
 // PolicySet is the tenant's policies and named locations, read once, with
@@ -163,14 +177,32 @@ func (ps *PolicySet) Evaluate(s Subject, c Case) *CaseResult {
 		DevicePlatform: c.DevicePlatform,
 		Country:        c.Country,
 		AuthFlow:       c.AuthFlow,
+		UserAction:     userActionURN[c.UserAction],
+		AuthContext:    c.AuthContext,
+		SignInRisk:     c.SignInRisk,
+		UserRisk:       c.UserRisk,
+		InsiderRisk:    c.InsiderRisk,
+		Device:         deviceFacts(c.Device),
+
+		ServicePrincipal:     s.ServicePrincipalID,
+		ServicePrincipalRisk: c.ServicePrincipalRisk,
 	}
 	if ip, err := ParseIP(c.IP); err == nil {
 		in.IP = ip
 	}
 	res := &CaseResult{Case: c, Verdict: ca.VerdictAllow, RequiredControls: []string{}, Policies: make([]PolicyOutcome, len(ps.Policies))}
 	undetermined := map[string]bool{}
-	for ai, app := range c.Apps {
+	targets := c.Apps
+	if len(targets) == 0 && c.UserAction != "" {
+		targets = []App{UserActionTarget(c.UserAction)}
+	} else if len(targets) == 0 && c.AuthContext != "" {
+		targets = []App{AuthContextTarget(c.AuthContext)}
+	}
+	for ai, app := range targets {
 		in.Application = app.ID
+		if c.UserAction != "" || c.AuthContext != "" {
+			in.Application = "" // the sign-in reaches no application
+		}
 		r := ps.ev.Evaluate(in)
 		ar := AppResult{App: app, Verdict: r.Verdict, RequiredControls: slices.Clone(r.RequiredControls), Applied: []string{}}
 		res.Verdict = Stronger(res.Verdict, r.Verdict)
@@ -218,7 +250,7 @@ func (ps *PolicySet) Evaluate(s Subject, c Case) *CaseResult {
 				delete(undetermined, p.ID)
 			}
 		}
-		if len(c.Apps) < 2 {
+		if len(targets) < 2 {
 			p.AppliesTo = nil
 		}
 		if undetermined[p.ID] {
