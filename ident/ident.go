@@ -64,7 +64,7 @@ func checkUPNLocal(local string) error {
 	}
 	for i := 0; i < len(local); i++ {
 		if !upnLocalChar(local[i]) {
-			return fmt.Errorf("the character %s is not allowed before the @", describeByte(local, i))
+			return fmt.Errorf("%s is not allowed before the @", describeByte(local, i))
 		}
 	}
 	return nil
@@ -102,7 +102,7 @@ func CheckDomain(s string) error {
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-				return fmt.Errorf("the character %s is not allowed in the domain", describeByte(label, i))
+				return fmt.Errorf("%s is not allowed in the domain", describeByte(label, i))
 			}
 		}
 	}
@@ -155,9 +155,9 @@ func describeByte(s string, i int) string {
 	r, size := utf8.DecodeRuneInString(s[i:])
 	switch {
 	case r == utf8.RuneError && size <= 1:
-		return fmt.Sprintf("%q", s[i:i+1])
+		return fmt.Sprintf("the byte %q", s[i:i+1])
 	case r == ' ':
-		return "space"
+		return "a space"
 	}
-	return fmt.Sprintf("%q", string(r))
+	return fmt.Sprintf("the character %q", string(r))
 }
