@@ -782,24 +782,23 @@ func compileGuests(g *GuestsOrExtern) guestRule {
 // ("b2bCollaborationGuest"), so the selection is met when it names both
 // kinds for all tenants, unmet when it names neither, and undecided
 // otherwise; a member is not selected.
-func (g *guestRule) eval(sub *Subject) tri {
+func (g *guestRule) eval(f *facts) tri {
 	if !g.set {
 		return triNo
 	}
-	if t := strings.TrimSpace(sub.ExternalUserType); t != "" {
-		kind := externalKinds[strings.ToLower(t)]
-		switch {
+	if f.extKnown {
+		switch kind := f.extKind; {
 		case kind == 0 || g.kinds&kind == 0:
 			return triNo
 		case kind == extInternalGuest || g.allTenants:
 			// A local guest belongs to this tenant: no home tenant to match.
 			return triYes
-		case sub.HomeTenant == "":
+		case f.homeTenant == "":
 			return triUnknown
 		}
-		return triOf(slices.Contains(g.tenants, strings.ToLower(strings.TrimSpace(sub.HomeTenant))))
+		return triOf(slices.Contains(g.tenants, f.homeTenant))
 	}
-	if !sub.Guest {
+	if !f.s.Subject.Guest {
 		return triNo
 	}
 	internal, b2b := g.kinds&extInternalGuest != 0, g.kinds&extB2BGuest != 0
@@ -812,13 +811,6 @@ func (g *guestRule) eval(sub *Subject) tri {
 		return triYes
 	}
 	return triUnknown
-}
-
-// external reports whether the subject is a guest or external user, whom
-// the GuestsOrExternalUsers value of include/excludeUsers selects.
-func (s *Subject) external() bool {
-	t := strings.TrimSpace(s.ExternalUserType)
-	return s.Guest || (t != "" && !strings.EqualFold(t, "none"))
 }
 
 func compileApps(a *Applications) appRule {
@@ -1013,6 +1005,13 @@ type facts struct {
 	signInRisk uint16
 	userRisk   uint16
 	spRisk     uint16
+	// external: a guest or external user, whom the GuestsOrExternalUsers
+	// value selects; extKnown: the external user type was given, as extKind
+	// (0 for none), with the home tenant in lower case.
+	external   bool
+	extKnown   bool
+	extKind    uint8
+	homeTenant string
 	insider    uint16
 	flow       uint16
 	ip         netip.Addr
@@ -1067,6 +1066,12 @@ func (e *Evaluator) facts(s *SignIn, sc *scratch) facts {
 		}
 	}
 	setBits(f.groups, e.groupIdx, sub.Groups)
+	if t := strings.TrimSpace(sub.ExternalUserType); t != "" {
+		f.extKnown = true
+		f.extKind = externalKinds[strings.ToLower(t)]
+		f.homeTenant = strings.ToLower(strings.TrimSpace(sub.HomeTenant))
+	}
+	f.external = sub.Guest || f.extKind != 0
 	setBits(f.roles, e.roleIdx, sub.Roles)
 
 	switch app := strings.TrimSpace(s.Application); {
@@ -1226,13 +1231,16 @@ func (u *userRule) eval(f *facts) tri {
 	}
 	excl := triOf(f.user >= 0 && slices.Contains(u.exclUsers, f.user))
 	excl = excl.or(anyBit(f.groups, u.exclGroups)).or(anyBit(f.roles, u.exclRoles))
-	sub := &f.s.Subject
-	if sub.external() {
+	if f.external {
 		incl = incl.or(triOf(u.inclGuestsValue))
 		excl = excl.or(triOf(u.exclGuestsValue))
 	}
-	incl = incl.or(u.inclGuests.eval(sub))
-	excl = excl.or(u.exclGuests.eval(sub))
+	if u.inclGuests.set {
+		incl = incl.or(u.inclGuests.eval(f))
+	}
+	if u.exclGuests.set {
+		excl = excl.or(u.exclGuests.eval(f))
+	}
 	return incl.andNot(excl)
 }
 
@@ -1322,4 +1330,57 @@ func (l *locationRule) eval(f *facts) tri {
 		excl = excl.or(f.locs[i])
 	}
 	return incl.andNot(excl)
+}
+
+// Brief is the outcome of a sign-in without per-policy detail, for callers
+// that evaluate thousands of sign-ins (the What If sweep) and need only who
+// decides the verdict. Indexes are into the Evaluator's policies.
+type Brief struct {
+	Verdict string
+	// Culprits are the enforced applying policies whose own demand is the
+	// verdict (the blocking ones for block, those demanding MFA for mfa).
+	Culprits []int
+	// Undetermined are the enforced policies that could apply but depend on
+	// a fact the sign-in did not give; Undecided holds, for each, the
+	// conditions behind it ("devices", "insiderRisk", ...).
+	Undetermined []int
+	Undecided    [][]string
+}
+
+// Brief evaluates one sign-in like Evaluate, allocating only for the
+// policies that decide or could decide the verdict.
+func (e *Evaluator) Brief(s SignIn) Brief {
+	sc := e.scratch.Get().(*scratch)
+	defer e.scratch.Put(sc)
+	f := e.facts(&s, sc)
+	class := classNone
+	for i := range e.policies {
+		p := &e.policies[i]
+		if p.mode != modeEnforced {
+			sc.unmet[i], sc.undec[i] = rPolicyNotEnabled, 0
+			continue
+		}
+		u, d := p.check(&f)
+		sc.unmet[i], sc.undec[i] = u, d
+		if u == 0 && d == 0 {
+			class = max(class, p.class)
+		}
+	}
+	b := Brief{Verdict: verdictNames[class]}
+	for i := range e.policies {
+		p := &e.policies[i]
+		if p.mode != modeEnforced {
+			continue
+		}
+		switch u, d := sc.unmet[i], sc.undec[i]; {
+		case u == 0 && d == 0:
+			if class != classNone && p.class == class {
+				b.Culprits = append(b.Culprits, i)
+			}
+		case u == 0:
+			b.Undetermined = append(b.Undetermined, i)
+			b.Undecided = append(b.Undecided, d.appendNames(nil))
+		}
+	}
+	return b
 }

@@ -144,3 +144,47 @@ func TestEvaluateInputs(t *testing.T) {
 		})
 	}
 }
+
+// Brief says what Evaluate says: the same verdict, the enforced applying
+// policies that reach it, and the undetermined ones with their conditions.
+func TestBriefAgreesWithEvaluate(t *testing.T) {
+	policies, locs := benchTenant()
+	e := NewEvaluator(policies, locs)
+	signIns := benchSignIns()
+	for _, s := range benchSignIns() {
+		s.Device = nil
+		s.InsiderRisk = ""
+		signIns = append(signIns, s)
+	}
+	for n, s := range signIns {
+		full, brief := e.Evaluate(s), e.Brief(s)
+		if full.Verdict != brief.Verdict {
+			t.Fatalf("sign-in %d: verdict %s, brief %s", n, full.Verdict, brief.Verdict)
+		}
+		var undetermined []int
+		var undecided [][]string
+		for i, pr := range full.Policies {
+			if pr.State != StateEnabled {
+				continue
+			}
+			if pr.Applies && policies[i].GrantControls != nil {
+				_, class, _ := compileGrant(policies[i].GrantControls)
+				if verdictNames[class] == full.Verdict && full.Verdict != VerdictAllow && !slices.Contains(brief.Culprits, i) {
+					t.Errorf("sign-in %d: policy %d decides %s but is not a culprit", n, i, full.Verdict)
+				}
+			}
+			if slices.Contains(full.Undetermined, pr.ID) {
+				undetermined = append(undetermined, i)
+				undecided = append(undecided, pr.Undecided)
+			}
+		}
+		if !slices.Equal(undetermined, brief.Undetermined) {
+			t.Errorf("sign-in %d: undetermined %v, brief %v", n, undetermined, brief.Undetermined)
+		}
+		for i := range undecided {
+			if i < len(brief.Undecided) && !slices.Equal(undecided[i], brief.Undecided[i]) {
+				t.Errorf("sign-in %d: undecided %v, brief %v", n, undecided[i], brief.Undecided[i])
+			}
+		}
+	}
+}
