@@ -129,7 +129,7 @@ func TestLoadConfigRefusesBadInput(t *testing.T) {
 		{"invalid UPN", "account:\n  upn: admin.contoso.com\n",
 			[]string{`:2:8: account.upn: "admin.contoso.com" is not a user principal name: it has no @`}},
 		{"UPN with a space", "account:\n  upn: \"ad min@contoso.com\"\n",
-			[]string{`:2:8: account.upn: "ad min@contoso.com" is not a user principal name`, "character"}},
+			[]string{`:2:8: account.upn: "ad min@contoso.com" is not a user principal name`, "a space is not allowed"}},
 		{"unknown role", "account:\n  roles:\n    - Global Reader\n    - Exchange Admin\n",
 			[]string{`:4:7: account.roles: unknown role "Exchange Admin": did you mean "Exchange Administrator"?`}},
 		{"roles not a list", "account:\n  roles: Global Reader\n",

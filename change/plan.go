@@ -148,6 +148,11 @@ func MakePlan(d Desired, f *Facts) (*Plan, error) {
 	rec.Mode = d.Account.Mode
 	rec.AutoEnable = d.AutoEnable
 	rec.AllowedIPs = p.AllowedIPs
+	rec.PolicyState = d.PolicyState
+	rec.Roles = []string{}
+	for _, r := range d.Account.Roles {
+		rec.Roles = append(rec.Roles, r.TemplateID)
+	}
 	accountID := placeholderAccountID
 	switch {
 	case acct != nil:

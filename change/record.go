@@ -25,6 +25,11 @@ type Record struct {
 	ExcludedFrom []string `json:"excludedFrom,omitempty"`
 	// AllowedIPs are the ranges as the operator last applied them.
 	AllowedIPs []string `json:"allowedIPs,omitempty"`
+	// PolicyState is the state the account's policy was applied with, and
+	// Roles the role template ids assigned, so that status can tell a
+	// policy disabled or a role added by someone (drift).
+	PolicyState PolicyState `json:"policyState,omitempty"`
+	Roles       []string    `json:"roles,omitempty"`
 	// Session is "on" or "off"; Since and By say when and who changed it.
 	Session string `json:"session,omitempty"`
 	Since   string `json:"since,omitempty"`
@@ -56,8 +61,10 @@ func (r Record) properties() map[string]any {
 	if _, ok := m["excludedFrom"]; !ok {
 		m["excludedFrom"] = []string{}
 	}
-	if _, ok := m["allowedIPs"]; !ok {
-		m["allowedIPs"] = []string{}
+	for _, k := range []string{"allowedIPs", "roles"} {
+		if _, ok := m[k]; !ok {
+			m[k] = []string{}
+		}
 	}
 	return m
 }
@@ -94,11 +101,13 @@ func (r Record) Equal(o Record) bool {
 		x.ExcludedFrom = sortedLower(x.ExcludedFrom)
 		x.AllowedIPs = slices.Clone(x.AllowedIPs)
 		slices.Sort(x.AllowedIPs)
+		x.Roles = sortedLower(x.Roles)
 		return x
 	}
 	a, b := norm(r), norm(o)
 	return a.Mode == b.Mode && a.NamedLocationID == b.NamedLocationID && a.PolicyID == b.PolicyID &&
 		slices.Equal(a.ExcludedFrom, b.ExcludedFrom) && slices.Equal(a.AllowedIPs, b.AllowedIPs) &&
+		a.PolicyState == b.PolicyState && slices.Equal(a.Roles, b.Roles) &&
 		a.Session == b.Session && a.AutoEnable == b.AutoEnable && a.CreatedAccount == b.CreatedAccount
 }
 

@@ -261,3 +261,63 @@ func TestOrderingInvariantAfterEveryWrite(t *testing.T) {
 		t.Errorf("the invariant was checked %d times, want at least %d (one per write)", checks, want)
 	}
 }
+
+// Status reads the session back from the tenant, and reports drift: an
+// exclusion taken out, the policy disabled, the ranges edited.
+func TestStatusAndDrift(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	d := desired(t, nil)
+	p, res := apply(t, tn, d)
+	for _, v := range p.WhatIfAfter() {
+		want := ca.VerdictAllow
+		if v.Label == "from outside" {
+			want = ca.VerdictMFA
+		}
+		if v.Verdict != want {
+			t.Errorf("after picture %s: %s, want %s", v.Label, v.Verdict, want)
+		}
+	}
+	facts := func() *change.Facts {
+		f, err := change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	s := change.SessionStatus(facts())
+	if s.Session != change.SessionOn || s.Account == nil || s.Policy == nil || s.NamedLocation == nil || len(s.Drift) != 0 {
+		t.Fatalf("status after apply: %+v", s)
+	}
+	// Someone takes an exclusion out, disables the policy and edits the
+	// ranges.
+	excluded := res.Record.ExcludedFrom[0]
+	if err := tn.client.SetPolicyExcludedUsers(t.Context(), excluded, []string{}); err != nil {
+		t.Fatal(err)
+	}
+	pol, _ := tn.client.Policy(t.Context(), res.Record.PolicyID)
+	pol.State = ca.StateDisabled
+	if err := tn.client.UpdatePolicy(t.Context(), pol); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := tn.client.NamedLocation(t.Context(), res.Record.NamedLocationID)
+	loc.IPRanges = append(loc.IPRanges, ca.IPRange{CIDRAddress: "52.10.0.0/16"})
+	if err := tn.client.UpdateNamedLocation(t.Context(), loc); err != nil {
+		t.Fatal(err)
+	}
+	s = change.SessionStatus(facts())
+	var whats []string
+	for _, dr := range s.Drift {
+		whats = append(whats, dr.What)
+	}
+	all := strings.Join(whats, "\n")
+	for _, want := range []string{"exclusion was taken out", "policy is disabled", "allowed ranges were edited"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("drift does not say %q:\n%s", want, all)
+		}
+	}
+	// apply converges it.
+	apply(t, tn, d)
+	if s := change.SessionStatus(facts()); len(s.Drift) != 0 {
+		t.Errorf("drift after apply: %+v", s.Drift)
+	}
+}
