@@ -421,8 +421,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	s.st.Users = append(s.st.Users, u)
 	s.st.changedDirectory()
 	s.created(u.ID)
-	if err := s.persist(); err != nil {
-		return internal(err)
+	s.includeInManagedPolicies(u)
+	if gerr := s.committed(); gerr != nil {
+		return gerr
 	}
 	body, _ := userJSON(&http.Request{URL: &url.URL{}}, u) // the default properties
 	// Graph's Location names the new object on its directory endpoint.
@@ -665,6 +666,10 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 	}
 	for _, ra := range s.st.RoleAssignments {
 		if ra.PrincipalID == u.ID && ra.RoleDefinitionID == b.RoleDefinitionID && ra.DirectoryScopeID == b.DirectoryScopeID {
+			// Microsoft does not document this answer; clients report
+			// 409 Conflict and also 400, both with this message. The
+			// tenant answers 409 with the ObjectConflict detail, and a
+			// client must take either (graph.IsConflict does).
 			return &graphError{Status: http.StatusConflict, Code: "Request_BadRequest",
 				Message: "A conflicting object with one or more of the specified property values is present in the directory.",
 				Details: []errorDetail{{Code: "ObjectConflict", Message: "The role assignment already exists."}}}

@@ -173,6 +173,7 @@ func (s *Server) frontDoor(next http.Handler) http.Handler {
 			// rather than a dropped connection.
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
+					rec.status = 0
 					panic(v)
 				}
 				if !rec.wrote {
@@ -182,16 +183,21 @@ func (s *Server) frontDoor(next http.Handler) http.Handler {
 			}
 		}()
 
+		var crashed bool
+		s.locked(func() { crashed = s.crashed })
+		if crashed {
+			rec.status = 0
+			dropConnection(w)
+			return
+		}
 		if f := s.takeFault(r); f != nil {
+			if f.AfterCommit {
+				next.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+			}
 			if f.Drop {
 				rec.status = 0
-				if hj, ok := w.(http.Hijacker); ok {
-					if conn, _, err := hj.Hijack(); err == nil {
-						conn.Close()
-						return
-					}
-				}
-				panic(http.ErrAbortHandler)
+				dropConnection(w)
+				return
 			}
 			if f.RetryAfter != "" {
 				w.Header().Set("Retry-After", f.RetryAfter)

@@ -50,6 +50,9 @@ type Options struct {
 	// PageSize is how many items a list returns before @odata.nextLink
 	// (100 when zero, like most Graph collections).
 	PageSize int
+	// CrashAfterWrites, when positive, makes the tenant die right after
+	// its k-th write, as SetCrashAfterWrites does.
+	CrashAfterWrites int
 }
 
 // Server is a running simulated tenant.
@@ -84,6 +87,12 @@ type Server struct {
 	caNext      time.Time            // earliest time the CA throttle admits the next request
 	consented   []string             // nil: ProductScopes
 	log         []RequestRecord
+
+	// Writes committed, and the crash after the k-th (crash.go).
+	writes           int
+	crashAt          int // the value of writes that kills the tenant; 0 never
+	crashLosesAnswer bool
+	crashed          bool
 }
 
 // RequestRecord is one request the tenant answered, for tests and
@@ -136,6 +145,7 @@ func New(opts Options) (s *Server, err error) {
 		secret:    "demo~" + hex.EncodeToString(randomBytes(18)),
 		visibleAt: map[string]time.Time{},
 		file:      file,
+		crashAt:   max(opts.CrashAfterWrites, 0),
 	}
 	if err := s.start(); err != nil {
 		return nil, err
@@ -280,7 +290,9 @@ func (s *Server) Transport() *http.Transport {
 }
 
 // Fault is an injected failure for the next Times requests whose path
-// contains Path (and whose method is Method, when set).
+// contains Path (and whose method is Method, when set): e.g. {Method:
+// "PATCH", Path: "/identity/conditionalAccess/policies/"} fails the next
+// policy update once.
 type Fault struct {
 	Method     string
 	Path       string
@@ -288,6 +300,10 @@ type Fault struct {
 	RetryAfter string // a Retry-After header value; "" sends none
 	Drop       bool   // close the connection without answering
 	Times      int    // how many requests it hits; 1 when zero
+	// AfterCommit lets the request do its work first and fails only the
+	// answer: a write is committed, and the client sees the fault (a
+	// lost reply, or a 5xx) instead of its success.
+	AfterCommit bool
 }
 
 // InjectFault queues a fault.
@@ -420,8 +436,8 @@ func (s *Server) persist() error {
 // commit ends a successful write: it persists the state, then answers with
 // the status and body (nil for none). Callers hold s.mu.
 func (s *Server) commit(w http.ResponseWriter, status int, body any) *graphError {
-	if err := s.persist(); err != nil {
-		return internal(err)
+	if gerr := s.committed(); gerr != nil {
+		return gerr
 	}
 	if body == nil {
 		w.WriteHeader(status)
