@@ -677,6 +677,10 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 	}
 	ra := &roleAssignment{ID: newGUID(), PrincipalID: u.ID, RoleDefinitionID: b.RoleDefinitionID, DirectoryScopeID: b.DirectoryScopeID}
 	s.st.RoleAssignments = append(s.st.RoleAssignments, ra)
+	// A new assignment takes time to appear in lists too: a client that
+	// reads back right away may not see it, and must not assign again
+	// (which is a conflict) on that ground.
+	s.created(ra.ID)
 	return s.commit(w, http.StatusCreated, ra.graph())
 }
 
@@ -684,6 +688,9 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
+	if !s.visible(id) {
+		return errNotFound("roleAssignment", id)
+	}
 	n := len(s.st.RoleAssignments)
 	s.st.RoleAssignments = slices.DeleteFunc(s.st.RoleAssignments, func(ra *roleAssignment) bool { return ra.ID == id })
 	if len(s.st.RoleAssignments) == n {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -187,7 +188,23 @@ func TestRoleAssignmentWrites(t *testing.T) {
 		t.Errorf("a new principal: %q", msg)
 	}
 	time.Sleep(400 * time.Millisecond)
-	assign(nu, globalReader).want(t, http.StatusCreated)
+	// The new assignment replicates too: not listed, nor deletable, at
+	// once; assigning again meanwhile is a conflict.
+	s.srv.SetReplicationDelay(300 * time.Millisecond)
+	fresh := assign(nu, globalReader).want(t, http.StatusCreated).str("id")
+	s.srv.SetReplicationDelay(0)
+	byNew := func() []any {
+		return s.call("GET", roleAssignments+"?$filter="+url.QueryEscape("principalId eq '"+nu+"'"), nil).want(t, http.StatusOK).Body["value"].([]any)
+	}
+	if n := len(byNew()); n != 0 {
+		t.Errorf("a new assignment listed at once (%d)", n)
+	}
+	s.call("DELETE", roleAssignments+"/"+fresh, nil).graphError(t, http.StatusNotFound, "Request_ResourceNotFound")
+	assign(nu, globalReader).graphError(t, http.StatusConflict, "Request_BadRequest")
+	time.Sleep(400 * time.Millisecond)
+	if got := byNew(); len(got) != 1 || got[0].(map[string]any)["id"] != fresh {
+		t.Errorf("after replication: %v", got)
+	}
 
 	roles := func() []string {
 		var out []string
@@ -467,7 +484,7 @@ func TestCrashIsExactUnderConcurrentWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, _ := json.Marshal(ipLocation("Concurrent "+string(rune('A'+i)), [2]string{v4, "12.34.0.0/16"}))
+			body, _ := json.Marshal(ipLocation("Concurrent "+strconv.Itoa(i), [2]string{v4, "12.34.0.0/16"}))
 			if status, err := s.try("POST", namedLocations, string(body)); err == nil && status == http.StatusCreated {
 				mu.Lock()
 				answered++
@@ -498,4 +515,32 @@ func TestFaultAfterCommit(t *testing.T) {
 	}
 	// Once: the next write is answered.
 	s.call("POST", namedLocations, ipLocation("Next", [2]string{v4, "12.34.0.0/16"})).want(t, http.StatusCreated)
+}
+
+func TestConcurrentPatchesBothStay(t *testing.T) {
+	s := newSim(t, "")
+	path := policiesPath + "/" + policyMFAAll
+	for i := range 30 {
+		name := "CA002 round " + strconv.Itoa(i)
+		exclude := []any{}
+		if i%2 == 0 {
+			exclude = []any{meganID}
+		}
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.try("PATCH", path, `{"displayName":"`+name+`"}`)
+		}()
+		go func() {
+			defer wg.Done()
+			body, _ := json.Marshal(map[string]any{"conditions": map[string]any{"users": map[string]any{"excludeUsers": exclude}}})
+			s.try("PATCH", path, string(body))
+		}()
+		wg.Wait()
+		got := s.call("GET", path, nil).want(t, http.StatusOK)
+		if got.str("displayName") != name || !reflect.DeepEqual(usersOf(got.Body)["excludeUsers"], exclude) {
+			t.Fatalf("round %d: two PATCHes of different properties, one lost: %q, excludeUsers %v", i, got.str("displayName"), usersOf(got.Body)["excludeUsers"])
+		}
+	}
 }
