@@ -206,6 +206,11 @@ func (s *Server) patchPolicy(w http.ResponseWriter, r *http.Request, _ *caller) 
 	if err := ca.ValidatePolicy(p); err != nil {
 		return caBadRequest(err)
 	}
+	// Microsoft-managed policies keep their names (their state and
+	// exclusions are the tenant's to edit).
+	if strings.HasPrefix(cur.DisplayName, ca.ManagedPolicyPrefix) && p.DisplayName != cur.DisplayName {
+		return errBadRequest("BadRequest", "Microsoft-managed policies cannot be renamed.")
+	}
 	if gerr := s.checkPolicyRefs(&p, cur); gerr != nil {
 		return gerr
 	}

@@ -394,6 +394,11 @@ func TestManagedPoliciesIncludeNewUsers(t *testing.T) {
 	if !reflect.DeepEqual(own["includeUsers"], []any{operatorID}) {
 		t.Errorf("a tenant policy gained the new user: %v", own["includeUsers"])
 	}
+	// Its exclusions and state are the tenant's to edit; its name is not.
+	s.call("PATCH", policiesPath+"/"+managedAdmins, `{"state":"disabled","conditions":{"users":{"excludeUsers":["`+id+`"]}}}`).want(t, http.StatusNoContent)
+	s.call("PATCH", policiesPath+"/"+managedAdmins, `{"displayName":"Mine now"}`).graphError(t, http.StatusBadRequest, "BadRequest")
+	s.call("DELETE", policiesPath+"/"+managedAdmins, nil).graphError(t, http.StatusBadRequest, "BadRequest")
+
 	// The demo's own managed policies target roles or All, which cover a
 	// new user without a change.
 	demo := newSim(t, "")
