@@ -113,7 +113,7 @@ func BenchmarkSweep240(b *testing.B) {
 		Subject: whatif.NewAccount(nil, []string{"9r0up000-0000-4000-8000-000000000007"}),
 		// Location 0's ranges cover 11.7.0.0 to 11.7.207.255: that allowed
 		// range is swept in two parts.
-		Allowed: []netip.Prefix{netip.MustParsePrefix("11.7.0.0/16"), netip.MustParsePrefix("20.190.128.0/24")},
+		Allowed:        []netip.Prefix{netip.MustParsePrefix("11.7.0.0/16"), netip.MustParsePrefix("20.190.128.0/24")},
 		AllowedCountry: "FR", OutsideCountry: "US",
 	}
 	sw, err := ps.Sweep(in)
