@@ -42,6 +42,7 @@ var ReasonHints = map[string]string{
 	"signInRisk":            "sign-in risk",
 	"userRisk":              "user risk",
 	"insiderRisk":           "insider risk",
+	"workloadIdentities":    "the workload identity is not targeted, or is excluded",
 	"authenticationFlow":    "authentication flow not targeted",
 	"policyNotEnabled":      "policy disabled",
 }
@@ -277,11 +278,20 @@ func DescribeSubject(s Subject) string {
 		roles[i] = safe.Text(RoleName(r))
 	}
 	var b strings.Builder
-	if s.Hypothetical {
+	switch {
+	case s.ServicePrincipalID != "":
+		b.WriteString("the workload identity (service principal) of application " + safe.Text(s.ServicePrincipalID))
+		return b.String()
+	case s.Hypothetical:
 		b.WriteString("the management account before it exists")
-	} else {
+	default:
 		b.WriteString(safe.Text(s.UserPrincipalName))
-		if s.Guest {
+		switch {
+		case s.ExternalUserType != "" && s.HomeTenant != "":
+			b.WriteString(" (" + safe.Text(s.ExternalUserType) + " from tenant " + safe.Text(s.HomeTenant) + ")")
+		case s.ExternalUserType != "":
+			b.WriteString(" (" + safe.Text(s.ExternalUserType) + ")")
+		case s.Guest:
 			b.WriteString(" (guest)")
 		}
 	}
@@ -306,9 +316,30 @@ func DescribeSignIn(c Case) string {
 	if country == "" {
 		country = "country not given"
 	}
-	s := fmt.Sprintf("%s from %s (%s), %s on %s", apps, c.IP, country, c.ClientAppType, c.DevicePlatform)
+	platform := c.DevicePlatform
+	if platform == "" {
+		platform = "an unknown platform"
+	}
+	s := fmt.Sprintf("%s from %s (%s), %s on %s", apps, c.IP, country, c.ClientAppType, platform)
 	if c.AuthFlow != "" {
 		s += ", " + c.AuthFlow
+	}
+	for _, r := range []struct{ name, level string }{{"sign-in risk", c.SignInRisk}, {"user risk", c.UserRisk},
+		{"service principal risk", c.ServicePrincipalRisk}, {"insider risk", c.InsiderRisk}} {
+		if r.level != "" {
+			s += ", " + r.name + " " + r.level
+		}
+	}
+	if len(c.Device) > 0 {
+		keys := make([]string, 0, len(c.Device))
+		for k := range c.Device {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			keys[i] = k + "=" + safe.Text(c.Device[k])
+		}
+		s += ", device " + strings.Join(keys, " ")
 	}
 	return s
 }
