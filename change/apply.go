@@ -364,6 +364,16 @@ func (r *run) assignRoles(ctx context.Context, first int, cs []Change) error {
 	for k, c := range cs {
 		want[k] = c.Ref
 	}
+	start := r.o.Now()
+	defer func() {
+		// One read-back proves every assignment; each is reported.
+		for k, c := range cs[1:] {
+			if hasRole(current, c.Ref) {
+				continue
+			}
+			r.o.Observer(Event{Kind: EventVerified, Index: first + 1 + k, Change: c, Elapsed: r.o.Now().Sub(start)})
+		}
+	}()
 	return r.verify(ctx, first, cs[0], func(ctx context.Context) (bool, error) {
 		got, err := r.w.RoleAssignments(ctx, r.accountID)
 		if err != nil {

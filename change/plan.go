@@ -280,7 +280,7 @@ func MakePlan(d Desired, f *Facts) (*Plan, error) {
 	// The session on: the account enabled, then the state recorded.
 	if d.Account.Mode == ServiceAccount && (acct == nil || !acct.User.AccountEnabled) {
 		p.add(Change{Action: ActEnable, Object: ObjAccountEnabled, ID: idOrEmpty(acct), Name: upn,
-			Before: json.RawMessage(`false`), After: json.RawMessage(`true`), Why: "the session on: the platform can sign in"})
+			Before: json.RawMessage(`false`), After: json.RawMessage(`true`), Why: "the session on: the platform can sign in from the allowed IPs"})
 	}
 	last := current
 	if objectsChanged {
@@ -467,21 +467,21 @@ func chooseExclusions(d Desired, f *Facts, accountID, upn string, own ca.Policy)
 				if _, seen := why[o.ID]; seen {
 					continue
 				}
-				how := "would demand " + strings.Join(o.Controls, " and ")
+				verb := "demand " + controlWords(o.Controls, o.Operator) + " of"
 				if slices.Contains(o.Controls, "block") {
-					how = "would block"
+					verb = "block"
 				}
+				how := fmt.Sprintf("would %s the account from %s", verb, pre)
 				if !o.Applies {
-					how = "might " + strings.TrimPrefix(how, "would ") + " (depends on " + strings.Join(o.Undecided, ", ") + ")"
+					how = fmt.Sprintf("might %s the account from %s, depending on %s, which the What If cannot know", verb, pre, undecidedWords(o.Undecided))
 				}
-				state := ""
 				switch {
 				case strings.HasPrefix(o.DisplayName, ca.ManagedPolicyPrefix):
-					state = " (Microsoft-managed: it switches itself on and includes new users)"
+					how += " (Microsoft-managed: it switches itself on and includes new users)"
 				case o.State == ca.StateReportOnly:
-					state = " (report-only now; once enforced)"
+					how += " (report-only now: once enforced)"
 				}
-				why[o.ID] = fmt.Sprintf("%s the account from %s%s", how, pre, state)
+				why[o.ID] = how
 				order = append(order, o.ID)
 			}
 		}
@@ -662,4 +662,48 @@ func prefixStrings(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
+}
+
+var controlNames = map[string]string{
+	"mfa": "MFA", "compliantDevice": "a compliant device", "domainJoinedDevice": "a hybrid-joined device",
+	"approvedApplication": "an approved client app", "compliantApplication": "an app protection policy",
+	"passwordChange": "a password change", "authenticationStrength": "an authentication strength",
+}
+
+// controlWords says a policy's grant controls for people.
+func controlWords(controls []string, operator string) string {
+	var out []string
+	for _, c := range controls {
+		if n, ok := controlNames[c]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, c)
+		}
+	}
+	sep := " and "
+	if strings.EqualFold(operator, "OR") {
+		sep = " or "
+	}
+	return strings.Join(out, sep)
+}
+
+// undecidedWords says which facts a policy's outcome depends on.
+func undecidedWords(conds []string) string {
+	var out []string
+	for _, c := range conds {
+		switch c {
+		case "location":
+			out = append(out, "the country the allowed IPs are in")
+		case "devicePlatform":
+			out = append(out, "the device platform")
+		case "devices":
+			out = append(out, "the device")
+		default:
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return "facts not given"
+	}
+	return strings.Join(out, " and ")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"mgmtsession/change"
 	"mgmtsession/safe"
 )
 
@@ -85,14 +86,15 @@ func Run(ctx context.Context, args []string, s Streams) int {
 func exitCode(ctx context.Context, err error) int {
 	var ue *usageError
 	var pe *problemsError
+	var ce *changesError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, errAborted), errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitAborted
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, change.ErrInvalidInput):
 		return ExitUsage
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.As(err, &ce):
 		return ExitProblems
 	}
 	return ExitFailure
@@ -204,7 +206,7 @@ func newRoot(f *factory) *cobra.Command {
 
 Environment: ` + envHelp() + `; MGMTSESSION_CLIENT_SECRET holds the secret for --auth secret; NO_COLOR or ACCESSIBLE=1 make output plain. A flag wins over its variable.
 
-Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 checks found problems (--fail-on-problems), 130 aborted.`,
+Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 problems found or changes to make (--fail-on-problems, --fail-on-changes), 130 aborted.`,
 		Example: `  # the wizard against the built-in simulated tenant: no account needed
   mgmtsession --demo
   # the wizard against your tenant, signing in with a device code
@@ -255,8 +257,8 @@ Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 checks found problems 
 
 	root.AddCommand(
 		wizardCmd(f),
-		statusCmd(f), whatifCmd(f), exportCmd(f), planCmd(), signinsCmd(),
-		applyCmd(), onCmd(), offCmd(), undoCmd(), removeCmd(),
+		statusCmd(f), whatifCmd(f), exportCmd(f), planCmd(f), signinsCmd(),
+		applyCmd(f), onCmd(f), offCmd(f), undoCmd(f), removeCmd(f),
 		emulatorCmd(f), manCmd(),
 	)
 	root.SetHelpCommandGroupID(groupTools)

@@ -109,7 +109,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"status", "--demo-scenario", "no-p1"}, cli.ExitUsage, "go with --demo"},
 		{[]string{"status", "--demo", "extra"}, cli.ExitUsage, `unexpected argument "extra"`},
 		{[]string{"--demo"}, cli.ExitUsage, "the wizard needs a terminal"},
-		{[]string{"plan", "--demo"}, cli.ExitFailure, "not available in this build yet"},
+		{[]string{"signins", "--demo"}, cli.ExitFailure, "not available in this build yet"},
 	} {
 		r := run(t, c.args...)
 		if r.code != c.code || !strings.Contains(r.err, c.want) {

@@ -342,7 +342,9 @@ func accountChecks(f *facts, r *Report) []Check {
 			out = append(out, accountUnknown("account-roles", "Roles of "+upn, graph.ReadMemberships, a.Memberships.Err()))
 		}
 		if st, ok := a.State.Get(); ok {
-			if on, _ := st["sessionOn"].(bool); on && a.User.AccountEnabled {
+			// The session record (change.Record) says "session": "on"; in
+			// Global Admin mode the account stays enabled either way.
+			if on, _ := st["session"].(string); on == "on" && a.User.AccountEnabled {
 				r.Management = ManagementOn
 			}
 		} else if a.User.AccountEnabled {

@@ -198,7 +198,7 @@ func TestBuild(t *testing.T) {
 func TestBuildManagementState(t *testing.T) {
 	f := healthy()
 	f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com", AccountEnabled: true},
-		State: map[string]any{"sessionOn": true}}}
+		State: map[string]any{"session": "on"}}}
 	if got := f.build().Management; got != "ON" {
 		t.Errorf("enabled account with the session recorded on: Management %s, want ON", got)
 	}
