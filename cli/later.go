@@ -24,12 +24,6 @@ func later(use, group, short, long, example string) *cobra.Command {
 	return cmd
 }
 
-
-
-
-
-
-
 func signinsCmd() *cobra.Command {
 	return later("signins", groupReadOnly, "The management account's recent sign-ins, each failure explained",
 		"Lists the management account's recent sign-ins from the sign-in log with the policies applied to each, and explains every failure; --watch follows new ones.",
