@@ -1,34 +1,57 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"golang.org/x/crypto/pkcs12"
 )
 
-// Cloud is where a tenant lives: its authority and its Graph root.
+// Cloud is where a tenant lives: its authority, its Graph root and the
+// scope a Graph token is asked for.
 type Cloud struct {
 	Name          string
 	AuthorityHost string // with a trailing slash
 	GraphRoot     string // without /v1.0
+	// Scope is the scope a Graph token is asked with; empty means
+	// GraphRoot/.default. It differs from the root only when Graph is
+	// reached under another name than its own (a test through a proxy).
+	Scope string
+}
+
+// GraphScope is the scope every Graph token of this cloud is asked for: the
+// sign-in and the client must ask for the same one, or the token cache
+// misses and the operator signs in twice.
+func (c Cloud) GraphScope() string {
+	if c.Scope != "" {
+		return c.Scope
+	}
+	return strings.TrimSuffix(c.GraphRoot, "/") + "/.default"
 }
 
 // The national clouds (GRAPH-NOTES section 8).
 var Clouds = map[string]Cloud{
-	"global":   {Name: "global", AuthorityHost: "https://login.microsoftonline.com/", GraphRoot: "https://graph.microsoft.com"},
-	"usgov":    {Name: "usgov", AuthorityHost: "https://login.microsoftonline.us/", GraphRoot: "https://graph.microsoft.us"},
-	"usgovdod": {Name: "usgovdod", AuthorityHost: "https://login.microsoftonline.us/", GraphRoot: "https://dod-graph.microsoft.us"},
-	"china":    {Name: "china", AuthorityHost: "https://login.chinacloudapi.cn/", GraphRoot: "https://microsoftgraph.chinacloudapi.cn"},
+	"global":   {Name: "global", AuthorityHost: "https://login.microsoftonline.com/", GraphRoot: "https://graph.microsoft.com", Scope: "https://graph.microsoft.com/.default"},
+	"usgov":    {Name: "usgov", AuthorityHost: "https://login.microsoftonline.us/", GraphRoot: "https://graph.microsoft.us", Scope: "https://graph.microsoft.us/.default"},
+	"usgovdod": {Name: "usgovdod", AuthorityHost: "https://login.microsoftonline.us/", GraphRoot: "https://dod-graph.microsoft.us", Scope: "https://dod-graph.microsoft.us/.default"},
+	"china":    {Name: "china", AuthorityHost: "https://login.chinacloudapi.cn/", GraphRoot: "https://microsoftgraph.chinacloudapi.cn", Scope: "https://microsoftgraph.chinacloudapi.cn/.default"},
 }
 
 // DefaultClientID is the public client the product signs in with: the
@@ -60,6 +83,9 @@ type AuthOptions struct {
 	ClientID     string
 	ClientSecret string // AuthSecret
 	CertPath     string // AuthCertificate: a PEM or PKCS#12 file
+	// CertPassword opens a PKCS#12 (PFX) file; it comes from the
+	// environment, never a flag.
+	CertPassword string
 	Cloud        Cloud
 	// Transport carries the token requests (a proxy-aware transport, or
 	// one that trusts the simulated tenant).
@@ -117,6 +143,9 @@ func newCredential(o AuthOptions, copts azcore.ClientOptions) (azcore.TokenCrede
 			},
 		})
 	case AuthBrowser:
+		if !browserCanOpen() {
+			return nil, ErrNoBrowser
+		}
 		return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
 			ClientOptions: copts, ClientID: o.ClientID, TenantID: o.TenantID,
 			DisableInstanceDiscovery: o.DisableInstanceDiscovery,
@@ -129,18 +158,19 @@ func newCredential(o AuthOptions, copts azcore.ClientOptions) (azcore.TokenCrede
 			ClientOptions: copts, DisableInstanceDiscovery: o.DisableInstanceDiscovery,
 		})
 	case AuthCertificate:
-		data, err := os.ReadFile(o.CertPath)
+		certs, key, err := readCertificate(o.CertPath, o.CertPassword)
 		if err != nil {
-			return nil, fmt.Errorf("reading the certificate: %w", err)
-		}
-		certs, key, err := azidentity.ParseCertificates(data, nil)
-		if err != nil {
-			return nil, fmt.Errorf("parsing the certificate %s: %w", o.CertPath, err)
+			return nil, err
 		}
 		return azidentity.NewClientCertificateCredential(o.TenantID, o.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
 			ClientOptions: copts, DisableInstanceDiscovery: o.DisableInstanceDiscovery,
 		})
 	case AuthAzureCLI:
+		// Without az on the PATH azidentity's error ends in "try again",
+		// which cannot help: say what to install instead.
+		if _, err := exec.LookPath(azureCLIName()); err != nil {
+			return nil, ErrNoAzureCLI
+		}
 		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: o.TenantID})
 	default:
 		return nil, fmt.Errorf("unknown --auth %q (use devicecode, browser, secret, certificate or azcli)", o.Method)
@@ -164,7 +194,7 @@ func SignIn(ctx context.Context, cred azcore.TokenCredential, c Cloud) (Session,
 	// EnableCAE as the SDK's authentication provider asks for it: azidentity
 	// keeps CAE and non-CAE tokens in separate caches, and a mismatch would
 	// make the operator sign in twice.
-	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.GraphRoot + "/.default"}, EnableCAE: true})
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.GraphScope()}, EnableCAE: true})
 	if err != nil {
 		return Session{}, err
 	}
@@ -198,4 +228,92 @@ func sessionFromToken(token string) (Session, error) {
 		s.Scopes = strings.Fields(claims.Scp)
 	}
 	return s, nil
+}
+
+// ErrNoBrowser is --auth browser where no browser can open: on Linux and
+// the BSDs, a session without DISPLAY or WAYLAND_DISPLAY (an SSH session,
+// a server console).
+var ErrNoBrowser = errors.New("no browser can open here (no DISPLAY or WAYLAND_DISPLAY)")
+
+// ErrNoAzureCLI is --auth azcli where the Azure CLI is not installed.
+var ErrNoAzureCLI = errors.New("the Azure CLI (az) is not installed or not on the PATH")
+
+// browserCanOpen reports whether a local browser can open: Windows and
+// macOS always have a desktop; elsewhere a browser needs a display.
+func browserCanOpen() bool {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// azureCLIName is the Azure CLI's program name, as azidentity runs it.
+func azureCLIName() string {
+	if runtime.GOOS == "windows" {
+		return "az.cmd"
+	}
+	return "az"
+}
+
+// CertificateError is a --cert file that cannot be used: missing,
+// unreadable, not a certificate with its key, or a PFX whose password is
+// wrong. It is the operator's input, so the front end names the option.
+type CertificateError struct {
+	Path   string
+	Reason string
+}
+
+func (e *CertificateError) Error() string { return e.Path + ": " + e.Reason }
+
+// readCertificate reads a PEM (certificate and private key) or a PKCS#12
+// file (with password, possibly empty). The file is read only when it is
+// a regular file: a FIFO would block the read for ever.
+func readCertificate(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
+	if path == "" {
+		return nil, nil, &CertificateError{Path: path, Reason: "no certificate file given"}
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, &CertificateError{Path: path, Reason: "no such file"}
+	case errors.Is(err, fs.ErrPermission):
+		return nil, nil, &CertificateError{Path: path, Reason: "permission denied"}
+	case err != nil:
+		return nil, nil, &CertificateError{Path: path, Reason: err.Error()}
+	case !fi.Mode().IsRegular():
+		return nil, nil, &CertificateError{Path: path, Reason: "not a regular file"}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		reason := "cannot be read"
+		if errors.Is(err, fs.ErrPermission) {
+			reason = "permission denied"
+		}
+		return nil, nil, &CertificateError{Path: path, Reason: reason}
+	}
+	var pw []byte
+	if password != "" {
+		pw = []byte(password)
+	}
+	certs, key, err := azidentity.ParseCertificates(data, pw)
+	if err != nil {
+		// azidentity reads PKCS#12 with x/crypto/pkcs12, whose errors are
+		// typed: a wrong password, or a format it does not implement (the
+		// AES encryption OpenSSL 3 and recent Windows write by default).
+		var notImplemented pkcs12.NotImplementedError
+		reason := "not a PEM file with a certificate and its private key, nor a PFX (PKCS#12) file"
+		switch {
+		case errors.Is(err, pkcs12.ErrIncorrectPassword) && password == "":
+			reason = "a PFX that needs its password in MGMTSESSION_CERT_PASSWORD"
+		case errors.Is(err, pkcs12.ErrIncorrectPassword):
+			reason = "a PFX that the password in MGMTSESSION_CERT_PASSWORD does not open"
+		case errors.As(err, &notImplemented):
+			reason = "a PFX encrypted in a way this tool cannot read (AES, as OpenSSL 3 writes); " +
+				"convert it to PEM with 'openssl pkcs12 -in FILE -nodes -out cert.pem' and give that file"
+		case bytes.Contains(data, []byte("-----BEGIN CERTIFICATE")):
+			reason = "a PEM file without the private key (it needs both the certificate and its key)"
+		}
+		return nil, nil, &CertificateError{Path: path, Reason: reason}
+	}
+	return certs, key, nil
 }

@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("invalid Graph root %q", cfg.Cloud.GraphRoot)
 	}
 	auth, err := kauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(
-		cfg.Credential, []string{cfg.Cloud.GraphRoot + "/.default"}, []string{host.Hostname()})
+		cfg.Credential, []string{cfg.Cloud.GraphScope()}, []string{host.Hostname()})
 	if err != nil {
 		return nil, fmt.Errorf("setting up Graph authentication: %w", err)
 	}
