@@ -10,9 +10,10 @@ import (
 // client sees it) stops between two writes: the tenant then holds exactly
 // the writes committed so far, and a later run must converge from there.
 //
-// A write is a request that changed the tenant and was answered 2xx: a
-// POST, PATCH or DELETE committed to the state (What If's POST and the
-// $batch envelope are not writes; the items of a batch are). With
+// A write is a POST, PATCH or DELETE the tenant committed and answers 2xx,
+// a PATCH that leaves everything as it was included (What If's POST, the
+// authority's token requests and the $batch envelope are not writes; the
+// items of a batch are). With
 // Options.StatePath every write is saved before it is answered, so a new
 // Server on the same StatePath sees exactly what was committed. Without a
 // StatePath the tenant dies with its process's memory, as a real one would
