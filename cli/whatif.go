@@ -32,6 +32,7 @@ type whatifOptions struct {
 	platform   string
 	authFlow   string
 	failOn     bool
+	inputs     whatifInputs // the rest of Entra's What If inputs, and --sweep (whatif_sweep.go)
 }
 
 func whatifCmd(f *factory) *cobra.Command {
@@ -50,8 +51,13 @@ func whatifCmd(f *factory) *cobra.Command {
     --ip 51.140.12.5 --country GB
   # offline, from a snapshot
   mgmtsession whatif --snapshot snap.json --new-account \
-    --ip 20.190.128.5 --country US --json`,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWhatIf(cmd.Context(), f, o) },
+    --ip 20.190.128.5 --country US --json
+  # where is the account challenged from the allowed IPs, or unprotected outside?
+  mgmtsession whatif --demo --new-account --sweep --allowed-ip 20.190.128.0/24`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.inputs.changed = cmd.Flags().Changed
+			return runWhatIf(cmd.Context(), f, o)
+		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.snapshot, "snapshot", "", "evaluate offline against a snapshot FILE written by 'mgmtsession export'")
@@ -59,19 +65,20 @@ func whatifCmd(f *factory) *cobra.Command {
 	fs.BoolVar(&o.newAccount, "new-account", false, "evaluate the management account before it exists (with --roles, --groups)")
 	fs.StringVar(&o.roles, "roles", "", "with --new-account: roles by name or template id, comma-separated")
 	fs.StringVar(&o.groups, "groups", "", "with --new-account: group object ids it will be in, comma-separated")
-	fs.StringVar(&o.ip, "ip", "", "the sign-in's public IP address, IPv4 or IPv6 (required)")
-	fs.StringVar(&o.country, "country", "", "the country of that IP, two letters (e.g. US)")
+	fs.StringVar(&o.ip, "ip", "", "the sign-in's public IP address, IPv4 or IPv6 (required, except with --sweep)")
+	fs.StringVar(&o.country, "country", "", "the country of that IP, two letters (e.g. US); with --sweep, of the allowed IPs")
 	fs.StringVar(&o.app, "app", whatif.AppAliasPlatform, "application: platform, all, office365, adminportals, or an app id")
 	fs.StringVar(&o.clientApp, "client-app", whatif.DefaultClientAppType, "client app type: browser, mobileAppsAndDesktopClients, exchangeActiveSync, other")
-	fs.StringVar(&o.platform, "platform", whatif.DefaultDevicePlatform, "device platform: windows, macOS, linux, iOS or android")
-	fs.StringVar(&o.authFlow, "auth-flow", "", "authentication flow: deviceCode (default: none)")
-	fs.BoolVar(&o.failOn, "fail-on-problems", false, "exit with code 3 when the verdict is mfa or block")
+	fs.StringVar(&o.platform, "platform", whatif.DefaultDevicePlatform, "device platform: windows, macOS, linux, iOS, android, or unknown")
+	fs.StringVar(&o.authFlow, "auth-flow", "", "authentication flow: deviceCode or authenticationTransfer (default: none)")
+	fs.BoolVar(&o.failOn, "fail-on-problems", false, "exit with code 3 when the verdict is mfa or block (with --sweep: when it finds a challenge or a gap)")
+	o.inputs.register(cmd)
 	values := map[string][]string{
 		"app": {whatif.AppAliasPlatform + "\tthe six applications the platform uses", whatif.AppAliasAll + "\tAll resources",
 			whatif.AppAliasOffice365 + "\tthe Office 365 group", whatif.AppAliasAdminPortals + "\tMicrosoft Admin Portals"},
 		"client-app": {"browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"},
-		"platform":   {"windows", "macOS", "linux", "iOS", "android"},
-		"auth-flow":  {"deviceCode"},
+		"platform":   {"windows", "macOS", "linux", "iOS", "android", whatif.PlatformUnknown},
+		"auth-flow":  {"deviceCode", "authenticationTransfer"},
 	}
 	for name, vs := range values {
 		_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -92,11 +99,14 @@ type whatifRequest struct {
 // validate checks every flag before anything is read, so that bad input
 // costs no sign-in and prints one line naming the bad value.
 func (o *whatifOptions) validate(demo bool) (*whatifRequest, error) {
+	if err := o.inputs.validate(o); err != nil {
+		return nil, err
+	}
 	switch {
 	case o.user != "" && o.newAccount:
 		return nil, usagef("give either --user or --new-account, not both")
-	case o.user == "" && !o.newAccount:
-		return nil, usagef("say whose sign-in to evaluate: --user UPN-or-id, or --new-account")
+	case o.user == "" && !o.newAccount && o.inputs.servicePrincipal == "":
+		return nil, usagef("say whose sign-in to evaluate: --user UPN-or-id, --new-account, or --service-principal APPID")
 	case !o.newAccount && (o.roles != "" || o.groups != ""):
 		return nil, usagef("--roles and --groups describe the account to be created; they go with --new-account")
 	case o.snapshot != "" && demo:
@@ -148,6 +158,7 @@ func (o *whatifOptions) validate(demo bool) (*whatifRequest, error) {
 	req.signInCase = whatif.Case{Apps: apps, Conditions: whatif.Conditions{
 		IP: ip.String(), Country: country, ClientAppType: client, DevicePlatform: platform, AuthFlow: flow,
 	}}
+	o.inputs.applyTo(&req.signInCase)
 	return req, nil
 }
 
@@ -166,6 +177,9 @@ func splitList(s string) []string {
 // account and sign-in, with Graph's own answer beside it when the account
 // exists and a tenant (or the demo) is at hand.
 func runWhatIf(ctx context.Context, f *factory, o whatifOptions) error {
+	if o.inputs.sweep {
+		return runSweep(ctx, f, o)
+	}
 	req, err := o.validate(f.g.demo)
 	if err != nil {
 		return err
@@ -217,6 +231,7 @@ func runWhatIf(ctx context.Context, f *factory, o whatifOptions) error {
 	if o.newAccount {
 		subject = whatif.NewAccount(req.newRoles, req.newGroups)
 	}
+	subject = o.inputs.subject(subject)
 	src.Policies, src.NamedLocations = len(ps.Policies), len(ps.NamedLocations)
 
 	res := ps.Evaluate(subject, req.signInCase)

@@ -202,7 +202,34 @@ func TestWhatIfBadInput(t *testing.T) {
 		{append(newAcct, "--app", "outlook"), []string{"--app", `"outlook"`}},
 		{append(newAcct, "--client-app", "desktop"), []string{"--client-app", `"desktop"`}},
 		{append(newAcct, "--platform", "windowsPhone"), []string{"--platform", `"windowsPhone"`}},
-		{append(newAcct, "--auth-flow", "authenticationTransfer"), []string{"--auth-flow", `"authenticationTransfer"`}},
+		{append(newAcct, "--auth-flow", "passwordless"), []string{"--auth-flow", `"passwordless"`}},
+		// Issue 12: the inputs of Entra's What If, each refused on one line.
+		{append(newAcct, "--sign-in-risk", "severe"), []string{"--sign-in-risk", `"severe"`}},
+		{append(newAcct, "--user-risk", "critical"), []string{"--user-risk", `"critical"`}},
+		{append(newAcct, "--insider-risk", "high"), []string{"--insider-risk", `"high"`, "elevated"}},
+		{append(newAcct, "--auth-context", "c100"), []string{"--auth-context", `"c100"`, "c1 to c99"}},
+		{append(newAcct, "--auth-context", "c0"), []string{"--auth-context", `"c0"`}},
+		{append(newAcct, "--user-action", "resetPassword"), []string{"--user-action", `"resetPassword"`}},
+		{append(newAcct, "--user-action", "registerDevice", "--auth-context", "c1"), []string{"--user-action", "--auth-context"}},
+		{append(newAcct, "--user-action", "registerDevice", "--app", "all"), []string{"--user-action", "--app"}},
+		{append(newAcct, "--device", "isCompliant"), []string{"--device", `"isCompliant"`, "name=value"}},
+		{append(newAcct, "--device", "isCompliant=perhaps"), []string{"--device", "isCompliant", `"perhaps"`}},
+		{append(newAcct, "--device", "trustType=Joined"), []string{"--device", "trustType", `"Joined"`}},
+		{append(newAcct, "--device", "colour=red"), []string{"--device", `"colour"`}},
+		{append(newAcct, "--device", "deviceId=laptop-7"), []string{"--device", "deviceId", "GUID"}},
+		{[]string{"--demo", "--user", adeleUPN, "--service-principal", "3f2a1b0c-1111-4222-8333-444455556666", "--ip", outsideIP}, []string{"--service-principal", "--user"}},
+		{[]string{"--demo", "--service-principal", "reporting-app", "--ip", outsideIP}, []string{"--service-principal", `"reporting-app"`}},
+		{append(newAcct, "--service-principal-risk", "high"), []string{"--service-principal-risk", "--service-principal"}},
+		{append(newAcct, "--guest-type", "b2bCollaborationGuest"), []string{"--guest-type", "--user"}},
+		{[]string{"--demo", "--user", adeleUPN, "--guest-type", "visitor", "--ip", outsideIP}, []string{"--guest-type", `"visitor"`}},
+		{[]string{"--demo", "--user", adeleUPN, "--guest-type", "b2bCollaborationGuest", "--home-tenant", "fabrikam.com", "--ip", outsideIP}, []string{"--home-tenant", `"fabrikam.com"`}},
+		{[]string{"--demo", "--user", adeleUPN, "--home-tenant", "72f988bf-86f1-41af-91ab-2d7cd011db47", "--ip", outsideIP}, []string{"--home-tenant", "--guest-type"}},
+		{append(newAcct, "--allowed-ip", "20.190.128.0/24"), []string{"--allowed-ip", "--sweep"}},
+		{[]string{"--demo", "--new-account", "--sweep"}, []string{"--sweep", "--allowed-ip"}},
+		{[]string{"--demo", "--new-account", "--sweep", "--allowed-ip", "20.190.128.0/24", "--ip", outsideIP}, []string{"--sweep", "--ip"}},
+		{[]string{"--demo", "--new-account", "--sweep", "--allowed-ip", "20.190.128.0/33"}, []string{"--allowed-ip", "20.190.128.0/33"}},
+		{[]string{"--demo", "--new-account", "--sweep", "--allowed-ip", "20.190.128.0/24", "--outside-ip", "20.190.128.9"}, []string{"--outside-ip", "20.190.128.9", "20.190.128.0/24"}},
+		{[]string{"--demo", "--sweep", "--allowed-ip", "20.190.128.0/24"}, []string{"--user", "--new-account"}},
 		{append(newAcct, "--country", "USA"), []string{"--country", `"USA"`}},
 		{append(newAcct, "--country", "1"), []string{"--country", `"1"`}},
 		{[]string{"--demo", "--new-account", "--ip", "20.190.128.500"}, []string{"--ip", `"20.190.128.500"`}},
@@ -301,5 +328,142 @@ func TestWhatIfSanitisesTenantStrings(t *testing.T) {
 	}
 	if !strings.Contains(r.out, "Evil") {
 		t.Errorf("the policy is not shown:\n%s", r.out)
+	}
+}
+
+// Every input of Entra's What If goes in by flag, is echoed in --json as
+// evaluated, and reaches Graph's What If, which agrees.
+func TestWhatIfEveryInput(t *testing.T) {
+	type echo struct {
+		Subject struct {
+			ExternalUserType   string `json:"externalUserType"`
+			HomeTenant         string `json:"homeTenantId"`
+			ServicePrincipalID string `json:"servicePrincipalId"`
+		} `json:"subject"`
+		SignIn struct {
+			UserAction           string            `json:"userAction"`
+			AuthContext          string            `json:"authenticationContext"`
+			DevicePlatform       string            `json:"devicePlatform"`
+			AuthFlow             string            `json:"authenticationFlow"`
+			SignInRisk           string            `json:"signInRiskLevel"`
+			UserRisk             string            `json:"userRiskLevel"`
+			ServicePrincipalRisk string            `json:"servicePrincipalRiskLevel"`
+			InsiderRisk          string            `json:"insiderRiskLevel"`
+			Device               map[string]string `json:"deviceInfo"`
+		} `json:"signIn"`
+	}
+	const home = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	const app = "3f2a1b0c-1111-4222-8333-444455556666"
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(echo) bool
+	}{
+		{"user action", []string{"--user", adeleUPN, "--user-action", "registerSecurityInfo"},
+			func(e echo) bool { return e.SignIn.UserAction == "registerSecurityInformation" }},
+		{"authentication context", []string{"--user", adeleUPN, "--auth-context", "C12"},
+			func(e echo) bool { return e.SignIn.AuthContext == "c12" }},
+		{"risks", []string{"--user", adeleUPN, "--sign-in-risk", "High", "--user-risk", "low", "--insider-risk", "elevated"},
+			func(e echo) bool {
+				return e.SignIn.SignInRisk == "high" && e.SignIn.UserRisk == "low" && e.SignIn.InsiderRisk == "elevated"
+			}},
+		{"device", []string{"--user", adeleUPN, "--device", "isCompliant=TRUE", "--device", "trustType=azuread", "--device", "extensionAttribute3=paw"},
+			func(e echo) bool {
+				d := e.SignIn.Device
+				return d["isCompliant"] == "true" && d["trustType"] == "AzureAD" && d["extensionAttribute3"] == "paw"
+			}},
+		{"unknown platform and authentication transfer", []string{"--user", adeleUPN, "--platform", "unknown", "--auth-flow", "authenticationTransfer"},
+			func(e echo) bool {
+				return e.SignIn.DevicePlatform == "" && e.SignIn.AuthFlow == "authenticationTransfer"
+			}},
+		{"external user", []string{"--user", adeleUPN, "--guest-type", "b2bCollaborationGuest", "--home-tenant", strings.ToUpper(home)},
+			func(e echo) bool {
+				return e.Subject.ExternalUserType == "b2bCollaborationGuest" && e.Subject.HomeTenant == home
+			}},
+		{"workload identity", []string{"--service-principal", app, "--service-principal-risk", "medium"},
+			func(e echo) bool {
+				return e.Subject.ServicePrincipalID == app && e.SignIn.ServicePrincipalRisk == "medium"
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, r := whatif(t, append([]string{"--demo", "--ip", outsideIP, "--country", "US"}, tc.args...)...)
+			var e echo
+			if err := json.Unmarshal([]byte(r.out), &e); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(e) {
+				t.Errorf("--json does not echo the input as evaluated: %+v", e)
+			}
+			if !w.GraphWhatIf.Compared || w.GraphWhatIf.Requests != 1 || w.Disagreements == nil || len(*w.Disagreements) != 0 {
+				t.Errorf("Graph's What If: %+v, disagreements %v", w.GraphWhatIf, w.Disagreements)
+			}
+		})
+	}
+	// A workload identity is not the users' policies' business.
+	w, _ := whatif(t, "--demo", "--ip", outsideIP, "--service-principal", app)
+	for _, p := range w.Policies {
+		if p.State != "disabled" && (p.Applies || !slices.Contains(p.Reasons, "workloadIdentities")) {
+			t.Errorf("%s for a workload identity: applies %v, reasons %v", p.DisplayName, p.Applies, p.Reasons)
+		}
+	}
+}
+
+// whatif --sweep: the new account before the setup is challenged from the
+// allowed range by CA001 and CA002; --json has every combination; with
+// --fail-on-problems that is exit 3.
+func TestWhatIfSweep(t *testing.T) {
+	args := []string{"whatif", "--demo", "--new-account", "--sweep", "--allowed-ip", "20.190.128.0/24", "--country", "US", "--outside-country", "GB"}
+	r := run(t, append(args, "--json")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var sw struct {
+		Headlines    []string `json:"headlines"`
+		Combinations []struct {
+			Allowed bool   `json:"allowed"`
+			Verdict string `json:"verdict"`
+		} `json:"combinations"`
+		Challenged []struct {
+			Condition string `json:"condition"`
+			Outcome   string `json:"outcome"`
+		} `json:"challengedFromAllowedIPs"`
+		Unprotected []any `json:"withoutMFAFromOutside"`
+		Graph       struct {
+			Compared bool   `json:"compared"`
+			Note     string `json:"note"`
+		} `json:"graphWhatIf"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &sw); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.out)
+	}
+	// 2 places x 2 (without and with a country) x 6 apps x 4 clients x 6 platforms.
+	if len(sw.Combinations) != 2*2*6*4*6 {
+		t.Errorf("%d combinations, want %d", len(sw.Combinations), 2*2*6*4*6)
+	}
+	if len(sw.Headlines) != 2 || !strings.Contains(sw.Headlines[0], "challenged or blocked") {
+		t.Errorf("headlines %q", sw.Headlines)
+	}
+	if len(sw.Challenged) != 1 || !strings.Contains(sw.Challenged[0].Outcome, ca001) || !strings.Contains(sw.Challenged[0].Outcome, ca002) ||
+		!strings.HasPrefix(sw.Challenged[0].Condition, "from 20.190.128.0/24") {
+		t.Errorf("challenged %+v", sw.Challenged)
+	}
+	if len(sw.Unprotected) != 0 {
+		t.Errorf("unprotected from outside: %+v", sw.Unprotected)
+	}
+	if sw.Graph.Compared || !strings.Contains(sw.Graph.Note, "does not exist yet") {
+		t.Errorf("Graph for a new account: %+v", sw.Graph)
+	}
+
+	text := run(t, args...)
+	if text.code != 0 || !strings.Contains(text.out, "From the allowed IPs: challenged or blocked") || !strings.Contains(text.out, "From outside: MFA or a block") {
+		t.Errorf("text: exit %d\n%s%s", text.code, text.out, text.err)
+	}
+	for _, l := range strings.Split(text.out, "\n") {
+		if ansi.StringWidth(l) > 80 {
+			t.Errorf("line wider than 80 columns: %q", l)
+		}
+	}
+	if r := run(t, append(args, "--fail-on-problems")...); r.code != 3 {
+		t.Errorf("--fail-on-problems with a challenge: exit %d, want 3", r.code)
 	}
 }
