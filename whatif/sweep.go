@@ -114,7 +114,7 @@ type Sweep struct {
 	Graph        *SweepConfirmation  `json:"graphWhatIf,omitempty"`
 	dims         [sweepDims][]string // the values of each dimension, for conditions
 	points       [][sweepDims]uint16 // each combination's value indexes
-	inside, out  int                 // counts of combinations from allowed IPs and from outside
+	inside, out  int                 // counts of combinations from allowed IPs (modern clients) and from outside
 	apps         []App
 }
 
@@ -218,7 +218,9 @@ func (ps *PolicySet) Sweep(in SweepInput) (*Sweep, error) {
 						sw.Combinations = append(sw.Combinations, comb)
 						sw.points = append(sw.points, [sweepDims]uint16{uint16(ci), uint16(ki), uint16(ai), uint16(li), uint16(pi)})
 						if c.allowed {
-							sw.inside++
+							if modernClient(client) {
+								sw.inside++
+							}
 						} else {
 							sw.out++
 						}
@@ -593,9 +595,9 @@ func orList(vals []string) string {
 func (sw *Sweep) Headlines() [2]string {
 	var h [2]string
 	if len(sw.Challenged) == 0 {
-		h[0] = fmt.Sprintf("From the allowed IPs: never challenged or blocked (%d sign-ins checked).", sw.inside)
+		h[0] = fmt.Sprintf("From the allowed IPs: never challenged or blocked (%d modern sign-ins checked).", sw.inside)
 	} else {
-		h[0] = fmt.Sprintf("From the allowed IPs: challenged or blocked in %d of %d sign-ins, by %s.",
+		h[0] = fmt.Sprintf("From the allowed IPs: challenged or blocked in %d of %d modern sign-ins, by %s.",
 			count(sw.Challenged), sw.inside, deciders(sw, sw.Challenged))
 	}
 	if len(sw.Unprotected) == 0 {
