@@ -60,8 +60,9 @@ type Reader interface {
 	Extension(ctx context.Context, userID, name string) (map[string]any, bool, error)
 }
 
-// ReadError is a plan refused because reads it needs failed: each failure
-// names the read and carries Graph's error (with its request id).
+// ReadError is reads a plan or a status needs that failed: each failure
+// names the read and carries Graph's error (with its request id). No plan is
+// made from it.
 type ReadError struct {
 	Failed map[string]error // read name -> failure
 }
@@ -73,7 +74,7 @@ func (e *ReadError) Error() string {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("nothing was planned or written, because reading the tenant failed: ")
+	b.WriteString("reading the tenant failed: ")
 	for i, n := range names {
 		if i > 0 {
 			b.WriteString("; ")

@@ -91,7 +91,7 @@ func (d *desiredFlags) resolve(cmd *cobra.Command) (change.Desired, error) {
 
 // asUsage makes bad input a usage error (exit 2) naming the command.
 func asUsage(cmd *cobra.Command, err error) error {
-	if errors.Is(err, change.ErrInvalidInput) {
+	if errors.Is(err, change.ErrInvalidInput) && cmd != nil {
 		return &usageError{msg: err.Error(), cmd: cmd.CommandPath()}
 	}
 	return err
@@ -164,7 +164,7 @@ type planJSON struct {
 func makePlan(ctx context.Context, t *tenant, d change.Desired) (*change.Plan, error) {
 	facts, err := change.ReadFacts(ctx, t.client, t.sess, d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nothing was planned or written: %w", err)
 	}
 	return change.MakePlan(d, facts)
 }
@@ -668,7 +668,7 @@ func removeCmd(f *factory) *cobra.Command {
 
 // sessionFacts reads the facts of the management account named by upn (or
 // the default one).
-func sessionFacts(ctx context.Context, cmd *cobra.Command, t *tenant, upn string) (*change.Facts, change.Desired, error) {
+func sessionFacts(ctx context.Context, cmd *cobra.Command, client *graph.Client, sess graph.Session, upn string) (*change.Facts, change.Desired, error) {
 	var o change.Overrides
 	if upn != "" {
 		o.UPN = &upn
@@ -678,7 +678,7 @@ func sessionFacts(ctx context.Context, cmd *cobra.Command, t *tenant, upn string
 	if err != nil {
 		return nil, d, asUsage(cmd, err)
 	}
-	facts, err := change.ReadFacts(ctx, t.client, t.sess, d)
+	facts, err := change.ReadFacts(ctx, client, sess, d)
 	return facts, d, err
 }
 
@@ -693,7 +693,7 @@ func runRemove(cmd *cobra.Command, f *factory, o removeOptions) error {
 		return err
 	}
 	defer t.Close()
-	facts, d, err := sessionFacts(ctx, cmd, t, o.upn)
+	facts, d, err := sessionFacts(ctx, cmd, t.client, t.sess, o.upn)
 	if err != nil {
 		return err
 	}
@@ -777,7 +777,7 @@ func runSession(cmd *cobra.Command, f *factory, o sessionOptions, on bool) error
 		return err
 	}
 	defer t.Close()
-	facts, _, err := sessionFacts(ctx, cmd, t, o.upn)
+	facts, _, err := sessionFacts(ctx, cmd, t.client, t.sess, o.upn)
 	if err != nil {
 		return err
 	}

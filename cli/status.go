@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"mgmtsession/change"
 	"mgmtsession/graph"
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
@@ -17,6 +20,7 @@ import (
 
 type statusOptions struct {
 	failOnProblems bool
+	upn            string
 }
 
 func statusCmd(f *factory) *cobra.Command {
@@ -31,37 +35,127 @@ func statusCmd(f *factory) *cobra.Command {
   mgmtsession status --tenant contoso.onmicrosoft.com --auth devicecode
   mgmtsession status --demo --demo-scenario no-p1 --fail-on-problems
   mgmtsession status --demo --json`,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd.Context(), f, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd.Context(), cmd, f, o) },
 	}
-	cmd.Flags().BoolVar(&o.failOnProblems, "fail-on-problems", false, "exit with code 3 when a check fails")
+	cmd.Flags().BoolVar(&o.failOnProblems, "fail-on-problems", false, "exit with code 3 when a check fails or the session drifted from its record")
+	cmd.Flags().StringVar(&o.upn, "upn", "", "the management account's user principal name (default: coreview.admin@ the initial domain)")
 	return cmd
 }
 
 // runStatus prints what preflight finds, without the UI.
-func runStatus(ctx context.Context, f *factory, o statusOptions) error {
+func runStatus(ctx context.Context, cmd *cobra.Command, f *factory, o statusOptions) error {
 	t, err := f.signIn(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	return reportStatus(ctx, f.streams.Out, f.g.json, t.client, t.sess, o)
+	return reportStatus(ctx, cmd, f.streams.Out, f.g.json, t.client, t.sess, o)
 }
 
-// reportStatus reads and judges the tenant, prints the report (as JSON
-// when asJSON) and returns what the exit code is made from.
-func reportStatus(ctx context.Context, out io.Writer, asJSON bool, client *graph.Client, sess graph.Session, o statusOptions) error {
-	report, err := preflight.Run(ctx, client, sess)
-	if err != nil {
-		return err
+// statusJSON is status --json: the preflight report and, beside it, the
+// management session as the tenant records it (session, account, allowed
+// IPs, location, policy, exclusions, drift).
+type statusJSON struct {
+	*preflight.Report
+	*change.Status
+	// SessionError says why the session could not be read; the session is
+	// then "unknown".
+	SessionError string `json:"sessionError,omitempty"`
+}
+
+// reportStatus reads and judges the tenant and its management session (at
+// once), prints the report (as JSON when asJSON) and returns what the exit
+// code is made from.
+func reportStatus(ctx context.Context, cmd *cobra.Command, out io.Writer, asJSON bool, client *graph.Client, sess graph.Session, o statusOptions) error {
+	var (
+		report  *preflight.Report
+		rerr    error
+		session *change.Status
+		serr    error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() { report, rerr = preflight.Run(ctx, client, sess) })
+	wg.Go(func() {
+		var facts *change.Facts
+		if facts, _, serr = sessionFacts(ctx, cmd, client, sess, o.upn); serr == nil {
+			session = change.SessionStatus(facts)
+		}
+	})
+	wg.Wait()
+	if rerr != nil {
+		return rerr
+	}
+	if errors.Is(serr, change.ErrInvalidInput) {
+		return serr
 	}
 	if asJSON {
-		if err := writeJSON(out, report); err != nil {
+		doc := statusJSON{Report: report, Status: session}
+		if serr != nil {
+			doc.Status = &change.Status{Session: "unknown", AllowedIPs: []string{}, ExcludedFrom: []string{}, Drift: []change.Drift{}, Notes: []string{}}
+			doc.SessionError = serr.Error()
+		}
+		if err := writeJSON(out, doc); err != nil {
 			return err
 		}
 	} else {
 		printReport(out, report)
+		printSession(out, session, serr)
 	}
-	return statusOutcome(report.Counts(), o)
+	n := report.Counts()
+	if serr != nil {
+		n.Unknown++ // the session is one more thing that could not be judged
+	}
+	if err := statusOutcome(n, o); err != nil {
+		return err
+	}
+	if o.failOnProblems && len(session.Drift) > 0 {
+		return &problemsError{n: len(session.Drift)}
+	}
+	return nil
+}
+
+// printSession is the plain-text form of the management session.
+func printSession(w io.Writer, s *change.Status, err error) {
+	fmt.Fprintln(w, "\nManagement session")
+	if err != nil {
+		fmt.Fprintf(w, "  unknown: %s\n", safe.Text(err.Error()))
+		return
+	}
+	since := ""
+	if s.Since != "" {
+		since = " since " + safe.Text(s.Since)
+		if s.By != "" {
+			since += " by " + safe.Text(s.By)
+		}
+	}
+	fmt.Fprintf(w, "  Session        %s%s\n", strings.ToUpper(s.Session), since)
+	if s.Account == nil {
+		fmt.Fprintln(w, "  Account        none: set it up with the wizard or mgmtsession apply")
+	} else {
+		en := map[bool]string{true: "enabled", false: "disabled"}[s.Account.AccountEnabled]
+		fmt.Fprintf(w, "  Account        %s (%s, %s)\n", safe.Text(s.Account.UserPrincipalName), s.Mode, en)
+		fmt.Fprintf(w, "  Roles          %s\n", safe.Text(orNone(s.Account.Roles)))
+	}
+	if s.Session != change.SessionAbsent {
+		fmt.Fprintf(w, "  Allowed IPs    %s\n", safe.Text(orNone(s.AllowedIPs)))
+		if s.NamedLocation != nil {
+			fmt.Fprintf(w, "  Location       %s (%s)\n", safe.Text(s.NamedLocation.DisplayName), safe.Text(s.NamedLocation.ID))
+		}
+		if s.Policy != nil {
+			fmt.Fprintf(w, "  Policy         %s (%s)\n", safe.Text(s.Policy.DisplayName), safe.Text(s.Policy.State))
+		}
+		fmt.Fprintf(w, "  Excluded from  %s\n", text.Plural(len(s.ExcludedFrom), "policy"))
+		fmt.Fprintf(w, "  Auto-enable    %s\n", map[bool]string{true: "on", false: "off"}[s.AutoEnable])
+		if len(s.Drift) == 0 {
+			fmt.Fprintln(w, "  Drift          none: the tenant holds what the record says")
+		}
+	}
+	for _, d := range s.Drift {
+		fmt.Fprintf(w, "[DRIFT] %s\n  Fix: %s\n", safe.Text(d.What), safe.Text(d.Fix))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  Note: %s\n", safe.Text(n))
+	}
 }
 
 // statusOutcome is the exit the checks call for: a check that could not be

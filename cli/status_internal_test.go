@@ -43,7 +43,7 @@ func TestStatusUnknownWhenAReadFails(t *testing.T) {
 			env.Sim.InjectFault(tenantsim.Fault{Path: c.path, Status: c.status, RetryAfter: "0", Times: 1000})
 
 			var out bytes.Buffer
-			err = reportStatus(ctx, &out, false, client, sess, statusOptions{})
+			err = reportStatus(ctx, nil, &out, false, client, sess, statusOptions{})
 			if code := exitCode(ctx, err); code != ExitFailure {
 				t.Errorf("exit %d (%v), want %d", code, err, ExitFailure)
 			}
@@ -52,13 +52,13 @@ func TestStatusUnknownWhenAReadFails(t *testing.T) {
 				t.Errorf("want an UNKNOWN check with the request id and no %q:\n%s", c.mustNotPass, text)
 			}
 
-			err = reportStatus(ctx, &out, false, client, sess, statusOptions{failOnProblems: true})
+			err = reportStatus(ctx, nil, &out, false, client, sess, statusOptions{failOnProblems: true})
 			if code := exitCode(ctx, err); code != ExitProblems {
 				t.Errorf("--fail-on-problems: exit %d (%v), want %d", code, err, ExitProblems)
 			}
 
 			out.Reset()
-			err = reportStatus(ctx, &out, true, client, sess, statusOptions{})
+			err = reportStatus(ctx, nil, &out, true, client, sess, statusOptions{})
 			if code := exitCode(ctx, err); code != ExitFailure {
 				t.Errorf("--json: exit %d, want %d", code, ExitFailure)
 			}
@@ -95,7 +95,7 @@ func TestStatusPrintsUnreadFactsAsUnknown(t *testing.T) {
 	}
 	env.Sim.InjectFault(tenantsim.Fault{Path: "/v1.0/", Status: 429, RetryAfter: "0", Times: 100000})
 	var out bytes.Buffer
-	err = reportStatus(ctx, &out, false, client, sess, statusOptions{})
+	err = reportStatus(ctx, nil, &out, false, client, sess, statusOptions{})
 	if code := exitCode(ctx, err); code != ExitFailure {
 		t.Errorf("exit %d, want %d", code, ExitFailure)
 	}
