@@ -19,24 +19,28 @@ import (
 // whatifInputs are the whatif flags for the inputs of Entra's What If
 // beyond address, client and platform (issue 12), and the sweep.
 type whatifInputs struct {
-	userAction, authContext             string
-	signInRisk, userRisk                string
-	servicePrincipalRisk, insiderRisk   string
-	servicePrincipal                    string
-	guestType, homeTenant               string
-	device                              []string
-	sweep                               bool
-	allowedIPs                          []string
-	outsideIP, outsideCountry           string
-	changed                             func(name string) bool // whether a flag was given
-	parsedDevice                        map[string]string
-	parsedAction, parsedContext, spApp  string
-	parsedGuest, parsedHome             string
-	parsedSignIn, parsedUser, parsedSP  string
-	parsedInsider                       string
-	sweepAllowed                        []netip.Prefix
-	sweepOutside                        netip.Addr
-	sweepOutsideCountry, sweepCountryIn string
+	// The flags as given.
+	userAction, authContext           string
+	signInRisk, userRisk              string
+	servicePrincipalRisk, insiderRisk string
+	servicePrincipal                  string
+	guestType, homeTenant             string
+	device                            []string
+	sweep                             bool
+	allowedIPs                        []string
+	outsideIP, outsideCountry         string
+	changed                           func(name string) bool // whether a flag was given
+
+	// The values validate read from them, in Graph's spelling.
+	parsedAction, parsedContext   string
+	parsedSignIn, parsedUser      string
+	parsedSP, parsedInsider       string
+	spApp                         string
+	parsedGuest, parsedHome       string
+	parsedDevice                  map[string]string
+	sweepAllowed                  []netip.Prefix
+	sweepOutside                  netip.Addr
+	sweepCountryIn, sweepCountryO string
 }
 
 // sweepConfirmSamples and sweepConfirmPace bound Graph's confirmation of a
@@ -189,7 +193,7 @@ func (in *whatifInputs) validateSweep(o *whatifOptions) error {
 	if in.sweepCountryIn, err = whatif.ParseCountry(o.country); err != nil {
 		return usagef("--country: %v", err)
 	}
-	if in.sweepOutsideCountry, err = whatif.ParseCountry(in.outsideCountry); err != nil {
+	if in.sweepCountryO, err = whatif.ParseCountry(in.outsideCountry); err != nil {
 		return usagef("--outside-country: %v", err)
 	}
 	if in.outsideIP != "" {
@@ -313,7 +317,7 @@ func runSweep(ctx context.Context, f *factory, o whatifOptions) error {
 	src.Policies, src.NamedLocations = len(ps.Policies), len(ps.NamedLocations)
 
 	sw, err := ps.Sweep(whatif.SweepInput{Subject: subject, Allowed: in.sweepAllowed, AllowedCountry: in.sweepCountryIn,
-		Outside: in.sweepOutside, OutsideCountry: in.sweepOutsideCountry})
+		Outside: in.sweepOutside, OutsideCountry: in.sweepCountryO})
 	if err != nil {
 		return usagef("--sweep: %v", err)
 	}
