@@ -223,6 +223,7 @@ func (r *run) one(ctx context.Context, i int, c Change) error {
 		err = fmt.Errorf("unknown change %s %s", c.Action, c.Object)
 	}
 	if err != nil {
+		err = explainForbidden(c, err)
 		r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 		return err
 	}
@@ -344,6 +345,7 @@ func (r *run) assignRoles(ctx context.Context, first int, cs []Change) error {
 				err = nil // a retried create whose first answer was lost
 			}
 			if err != nil {
+				err = explainForbidden(c, err)
 				r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 			}
 			jerr := r.result(i, c, ra.ID, nil, ra.Raw, err)
@@ -701,4 +703,58 @@ func rawJSON(v any) json.RawMessage {
 		return nil
 	}
 	return data
+}
+
+// PermissionError is a write Graph refused with 403: it names what the
+// write needs, so that the operator can get it and run again (apply
+// resumes: what was done is planned as done).
+type PermissionError struct {
+	Object string
+	Name   string
+	Need   string
+	Err    error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("Graph refused to write the %s %s: it needs %s. Fix: sign in as an administrator who holds that (or have it granted), then run again; what was already done is kept and not repeated (%v)",
+		e.Object, e.Name, e.Need, e.Err)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// permissionNeeded names the delegated scope and the directory role a write
+// of this kind of object needs (GRAPH-NOTES sections 2 and 6).
+func permissionNeeded(object string) string {
+	switch object {
+	case ObjAccount, ObjAccountEnabled, ObjSessionRecord, "signInSessions":
+		return "the User.ReadWrite.All scope and the User Administrator role (or Global Administrator)"
+	case ObjRole:
+		return "the RoleManagement.ReadWrite.Directory scope and the Privileged Role Administrator role (or Global Administrator)"
+	case ObjNamedLocation, ObjPolicy, ObjExclusion:
+		return "the Policy.ReadWrite.ConditionalAccess, Policy.Read.All and Application.Read.All scopes and the Conditional Access Administrator or Security Administrator role (or Global Administrator)"
+	}
+	return "a permission this sign-in lacks"
+}
+
+// explainForbidden turns a 403 into a PermissionError for the change.
+func explainForbidden(c Change, err error) error {
+	if err == nil || !graph.IsForbidden(err) {
+		return err
+	}
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		return err
+	}
+	word := c.Object
+	switch c.Object {
+	case ObjNamedLocation:
+		word = "named location"
+	case ObjRole:
+		word = "role assignment"
+	case ObjSessionRecord:
+		word = "session record on"
+	case ObjAccountEnabled:
+		word = "sign-in state of"
+	}
+	return &PermissionError{Object: word, Name: c.Name, Need: permissionNeeded(c.Object), Err: err}
 }

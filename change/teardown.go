@@ -55,6 +55,7 @@ func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID
 			err = jerr
 		}
 		if err != nil {
+			err = explainForbidden(s.c, err)
 			r.o.Observer(Event{Kind: EventFailed, Index: i, Change: s.c, Err: err})
 			break
 		}

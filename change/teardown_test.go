@@ -2,6 +2,7 @@ package change_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -319,5 +320,101 @@ func TestStatusAndDrift(t *testing.T) {
 	apply(t, tn, d)
 	if s := change.SessionStatus(facts()); len(s.Drift) != 0 {
 		t.Errorf("drift after apply: %+v", s.Drift)
+	}
+}
+
+// Global Admin mode: nothing is created, the admin is protected by the same
+// location, policy and exclusions; off records the state only; undo
+// restores the tenant.
+func TestGlobalAdminMode(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	before := snapshot(t, tn)
+	d := desired(t, func(o *change.Overrides) {
+		u, m := "adele.admin@contoso-demo.com", "globalAdmin"
+		o.UPN, o.Mode, o.Roles = &u, &m, nil
+	})
+	p := plan(t, tn, d)
+	for _, c := range p.Changes {
+		if c.Object == change.ObjAccount || c.Object == change.ObjRole || c.Object == change.ObjAccountEnabled {
+			t.Errorf("Global Admin mode plans %s %s", c.Action, c.Object)
+		}
+	}
+	if !strings.Contains(strings.Join(p.Warnings, " "), "protecting your own account") {
+		t.Errorf("no warning that the operator protects their own account: %q", p.Warnings)
+	}
+	dir := t.TempDir()
+	j, _ := change.CreateJournal(dir, "ga", nil)
+	o := fastOptions(t)
+	o.Journal = j
+	res, err := change.Apply(t.Context(), tn.client, p, o)
+	j.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Password.IsZero() {
+		t.Error("Global Admin mode generated a password")
+	}
+	if got := verdict(t, tn, tn.sess.ObjectID, "20.190.128.7"); got != ca.VerdictAllow {
+		t.Errorf("the admin from the allowed range: %s", got)
+	}
+	if got := verdict(t, tn, tn.sess.ObjectID, "51.140.12.5"); got != ca.VerdictMFA {
+		t.Errorf("the admin from outside: %s", got)
+	}
+	f, err := change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := change.SetSession(t.Context(), tn.client, f, false, false, fastOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = change.ReadFacts(t.Context(), tn.client, tn.sess, d)
+	if !f.Account.User.AccountEnabled || f.Account.Record.Session != change.SessionOff {
+		t.Errorf("off in Global Admin mode: enabled %v (must stay), session %q", f.Account.User.AccountEnabled, f.Account.Record.Session)
+	}
+	u, err := change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "ga"), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range u.Changes {
+		if c.Object == change.ObjAccount {
+			t.Fatalf("undo in Global Admin mode would delete the admin: %+v", c)
+		}
+	}
+	if _, err := change.Undo(t.Context(), tn.client, u, fastOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, tn); after != before {
+		t.Errorf("undo did not restore the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// A policy edited by someone between plan and apply stops the run at that
+// policy, with a message saying so, before it is written.
+func TestPolicyEditedBetweenPlanAndApply(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	d := desired(t, nil)
+	p := plan(t, tn, d)
+	var target string
+	for _, c := range p.Changes {
+		if c.Object == change.ObjExclusion {
+			target = c.ID
+			break
+		}
+	}
+	pol, err := tn.client.Policy(t.Context(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.client.SetPolicyExcludedUsers(t.Context(), target, append(pol.Conditions.Users.ExcludeUsers, "0a1b2c3d-0004-4000-8000-000000000004")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = change.Apply(t.Context(), tn.client, p, fastOptions(t))
+	var ce *change.ChangedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "changed since the plan") || !strings.Contains(err.Error(), pol.DisplayName) {
+		t.Fatalf("apply over an edited policy: %v", err)
+	}
+	got, _ := tn.client.Policy(t.Context(), target)
+	if slices.Contains(got.Conditions.Users.ExcludeUsers, tn.sess.ObjectID) || len(got.Conditions.Users.ExcludeUsers) != len(pol.Conditions.Users.ExcludeUsers)+1 {
+		t.Errorf("the edited policy was written: %v", got.Conditions.Users.ExcludeUsers)
 	}
 }
