@@ -131,6 +131,8 @@ func (e *ChangedError) Error() string {
 
 // run is the state of one apply.
 type run struct {
+	mu         sync.Mutex
+	requestIDs map[int]string // change index -> the request id of its write
 	w          Writer
 	o          Options
 	p          *Plan
@@ -149,7 +151,7 @@ type run struct {
 // assignments run concurrently.
 func Apply(ctx context.Context, w Writer, p *Plan, o Options) (*Result, error) {
 	o.defaults()
-	r := &run{w: w, o: o, p: p, upn: p.UPN, res: &Result{Done: []Change{}}}
+	r := &run{w: w, o: o, p: p, upn: p.UPN, res: &Result{Done: []Change{}}, requestIDs: map[int]string{}}
 	if o.Journal != nil {
 		r.res.Run, r.res.Journal = o.Journal.Run, o.Journal.Path
 	}
@@ -227,6 +229,7 @@ func (r *run) one(ctx context.Context, i int, c Change) error {
 		r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 		return err
 	}
+	c.RequestID = r.requestIDs[i]
 	r.res.Done = append(r.res.Done, c)
 	return nil
 }
@@ -237,9 +240,16 @@ func (r *run) intent(i int, c Change, before any) error {
 	return r.o.Journal.Write(Entry{Type: EntryIntent, Index: i, Change: &c, AccountID: r.accountID, Before: rawJSON(before)})
 }
 
-func (r *run) result(i int, c Change, objectID string, before, after any, err error) error {
-	jerr := r.o.Journal.Write(Entry{Type: EntryResult, Index: i, Change: &c, ObjectID: objectID, AccountID: r.accountID,
-		Before: rawJSON(before), After: rawJSON(after), Error: errString(err)})
+func (r *run) result(i int, c Change, ids *graph.RequestIDs, objectID string, before, after any, err error) error {
+	e := Entry{Type: EntryResult, Index: i, Change: &c, ObjectID: objectID, AccountID: r.accountID,
+		Before: rawJSON(before), After: rawJSON(after), Error: errString(err)}
+	if ids != nil {
+		e.RequestID = ids.Last()
+		r.mu.Lock()
+		r.requestIDs[i] = e.RequestID
+		r.mu.Unlock()
+	}
+	jerr := r.o.Journal.Write(e)
 	if err != nil {
 		return err
 	}
@@ -271,8 +281,9 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, nil); err != nil {
 		return err
 	}
+	wctx, ids := graph.WithRequestIDs(ctx)
 	local, _, _ := strings.Cut(r.upn, "@")
-	u, err := r.w.CreateUser(ctx, graph.NewUser{UserPrincipalName: r.upn, DisplayName: AccountDisplayName,
+	u, err := r.w.CreateUser(wctx, graph.NewUser{UserPrincipalName: r.upn, DisplayName: AccountDisplayName,
 		MailNickname: mailNickname(local), Password: pw.Reveal(), Enabled: false})
 	if err != nil {
 		var ge *graph.Error
@@ -284,7 +295,7 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 			}
 		}
 		if err != nil {
-			return r.result(i, c, "", nil, nil, err)
+			return r.result(i, c, ids, "", nil, nil, err)
 		}
 	}
 	r.accountID = u.ID
@@ -298,7 +309,7 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 		got, err := r.w.User(ctx, u.ID)
 		return err == nil && strings.EqualFold(got.UserPrincipalName, r.upn), ignoreNotFound(err)
 	})
-	return r.result(i, c, u.ID, nil, u.Raw, err)
+	return r.result(i, c, ids, u.ID, nil, u.Raw, err)
 }
 
 // mailNickname is the local part reduced to what Graph accepts there.
@@ -340,7 +351,8 @@ func (r *run) assignRoles(ctx context.Context, first int, cs []Change) error {
 			return err
 		}
 		wg.Go(func() {
-			ra, err := r.w.AssignRole(ctx, r.accountID, c.Ref)
+			wctx, ids := graph.WithRequestIDs(ctx)
+			ra, err := r.w.AssignRole(wctx, r.accountID, c.Ref)
 			if err != nil && isDuplicateAssignment(err) {
 				err = nil // a retried create whose first answer was lost
 			}
@@ -348,13 +360,14 @@ func (r *run) assignRoles(ctx context.Context, first int, cs []Change) error {
 				err = explainForbidden(c, err)
 				r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 			}
-			jerr := r.result(i, c, ra.ID, nil, ra.Raw, err)
+			jerr := r.result(i, c, ids, ra.ID, nil, ra.Raw, err)
 			mu.Lock()
 			defer mu.Unlock()
 			if jerr != nil {
 				errs = append(errs, jerr)
 				return
 			}
+			c.RequestID = ids.Last()
 			r.res.Done = append(r.res.Done, c)
 		})
 	}
@@ -429,20 +442,21 @@ func (r *run) writeLocation(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, before); err != nil {
 		return err
 	}
+	wctx, ids := graph.WithRequestIDs(ctx)
 	var err error
 	if before == nil {
 		var got ca.NamedLocation
-		got, err = r.w.CreateNamedLocation(ctx, want)
+		got, err = r.w.CreateNamedLocation(wctx, want)
 		r.locationID = got.ID
 	} else {
 		want.ID = before.ID
 		r.locationID = before.ID
 		if len(locationDiffers(*before, want, r.p.desired.AllowedIPs)) > 0 {
-			err = r.w.UpdateNamedLocation(ctx, want)
+			err = r.w.UpdateNamedLocation(wctx, want)
 		}
 	}
 	if err != nil {
-		return r.result(i, c, r.locationID, before, nil, err)
+		return r.result(i, c, ids, r.locationID, before, nil, err)
 	}
 	var after ca.NamedLocation
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
@@ -453,7 +467,7 @@ func (r *run) writeLocation(ctx context.Context, i int, c Change) error {
 		after = l
 		return len(locationDiffers(l, want, r.p.desired.AllowedIPs)) == 0, nil
 	})
-	return r.result(i, c, r.locationID, before, after, err)
+	return r.result(i, c, ids, r.locationID, before, after, err)
 }
 
 func mustRanges(l ca.NamedLocation) []netip.Prefix {
@@ -496,19 +510,20 @@ func (r *run) writePolicy(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, before); err != nil {
 		return err
 	}
+	wctx, ids := graph.WithRequestIDs(ctx)
 	var err error
 	if before == nil {
 		var got ca.Policy
-		got, err = r.w.CreatePolicy(ctx, want)
+		got, err = r.w.CreatePolicy(wctx, want)
 		r.policyID = got.ID
 	} else {
 		want.ID, r.policyID = before.ID, before.ID
 		if len(policyDiffers(*before, want)) > 0 {
-			err = r.w.UpdatePolicy(ctx, want)
+			err = r.w.UpdatePolicy(wctx, want)
 		}
 	}
 	if err != nil {
-		return r.result(i, c, r.policyID, before, nil, err)
+		return r.result(i, c, ids, r.policyID, before, nil, err)
 	}
 	var after ca.Policy
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
@@ -521,7 +536,7 @@ func (r *run) writePolicy(ctx context.Context, i int, c Change) error {
 		w.ID = p.ID
 		return len(policyDiffers(p, w)) == 0, nil
 	})
-	return r.result(i, c, r.policyID, before, after, err)
+	return r.result(i, c, ids, r.policyID, before, after, err)
 }
 
 // protected checks, just before an exclusion, that the account's own policy
@@ -567,9 +582,10 @@ func (r *run) addExclusion(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, users); err != nil {
 		return err
 	}
+	wctx, ids := graph.WithRequestIDs(ctx)
 	next := append(slices.Clone(users), r.accountID)
-	if err := r.w.SetPolicyExcludedUsers(ctx, p.ID, next); err != nil {
-		return r.result(i, c, p.ID, users, nil, err)
+	if err := r.w.SetPolicyExcludedUsers(wctx, p.ID, next); err != nil {
+		return r.result(i, c, ids, p.ID, users, nil, err)
 	}
 	var after []string
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
@@ -582,7 +598,7 @@ func (r *run) addExclusion(ctx context.Context, i int, c Change) error {
 		}
 		return excludes(got, r.accountID), nil
 	})
-	return r.result(i, c, p.ID, users, after, err)
+	return r.result(i, c, ids, p.ID, users, after, err)
 }
 
 func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
@@ -599,8 +615,9 @@ func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, before); err != nil {
 		return err
 	}
-	if err := r.w.SetExtension(ctx, r.accountID, graph.StateExtension, rec.properties()); err != nil {
-		return r.result(i, c, r.accountID, before, nil, err)
+	wctx, ids := graph.WithRequestIDs(ctx)
+	if err := r.w.SetExtension(wctx, r.accountID, graph.StateExtension, rec.properties()); err != nil {
+		return r.result(i, c, ids, r.accountID, before, nil, err)
 	}
 	var after map[string]any
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
@@ -613,7 +630,7 @@ func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
 		return err == nil && got.Equal(rec), nil
 	})
 	r.res.Record = rec
-	return r.result(i, c, r.accountID, before, after, err)
+	return r.result(i, c, ids, r.accountID, before, after, err)
 }
 
 func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
@@ -628,9 +645,10 @@ func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
 	if err := r.intent(i, c, u.Raw); err != nil {
 		return err
 	}
+	wctx, ids := graph.WithRequestIDs(ctx)
 	on := true
-	if err := r.w.UpdateUser(ctx, r.accountID, graph.UserPatch{AccountEnabled: &on}); err != nil {
-		return r.result(i, c, r.accountID, u.Raw, nil, err)
+	if err := r.w.UpdateUser(wctx, r.accountID, graph.UserPatch{AccountEnabled: &on}); err != nil {
+		return r.result(i, c, ids, r.accountID, u.Raw, nil, err)
 	}
 	var after json.RawMessage
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
@@ -638,7 +656,7 @@ func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
 		after = got.Raw
 		return err == nil && got.AccountEnabled, ignoreNotFound(err)
 	})
-	return r.result(i, c, r.accountID, u.Raw, after, err)
+	return r.result(i, c, ids, r.accountID, u.Raw, after, err)
 }
 
 // verify reads back until check reports the write visible on VerifyReads

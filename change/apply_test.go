@@ -250,3 +250,24 @@ func TestOutsideAddressIsOutside(t *testing.T) {
 		t.Errorf("%s is inside %s", a, allowed[0])
 	}
 }
+
+// Every write of a run carries Graph's request id, in the result and in
+// the journal.
+func TestWritesCarryRequestIDs(t *testing.T) {
+	tn := demoTenant(t, connect.Options{})
+	_, res := apply(t, tn, desired(t, nil))
+	for _, c := range res.Done {
+		if c.RequestID == "" {
+			t.Errorf("%s %s %s has no request id", c.Action, c.Object, c.Name)
+		}
+	}
+	runs, err := change.Runs(filepath.Dir(res.Journal))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %v %d", err, len(runs))
+	}
+	for _, e := range runs[0].Entries {
+		if e.Type == change.EntryResult && e.RequestID == "" {
+			t.Errorf("journal result for %s %s has no request id", e.Change.Action, e.Change.Object)
+		}
+	}
+}

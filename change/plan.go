@@ -50,6 +50,9 @@ type Change struct {
 	Why    string          `json:"why,omitempty"`
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
+	// RequestID is Graph's id for the write, once made (for Microsoft
+	// support).
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // Plan is the ordered list of changes that make the tenant hold the desired

@@ -113,17 +113,18 @@ func (r *Report) Markdown() string {
 	if len(r.Planned) == 0 {
 		p("None: the tenant already held the desired state.\n\n")
 	} else {
-		done := map[string]bool{}
+		reqs := map[string]string{}
 		for _, c := range r.Done {
-			done[c.Action+c.Object+c.ID+c.Name+c.Ref] = true
+			reqs[c.Action+c.Object+c.Name+c.Ref] = c.RequestID
 		}
-		p("| # | Change | Object | Made |\n|---|---|---|---|\n")
+		p("| # | Change | Object | Made | Graph request id |\n|---|---|---|---|---|\n")
 		for i, c := range r.Planned {
+			k := c.Action + c.Object + c.Name + c.Ref
 			made := "no"
-			if done[c.Action+c.Object+c.ID+c.Name+c.Ref] {
+			if _, ok := reqs[k]; ok {
 				made = "yes, verified"
 			}
-			p("| %d | %s %s | %s | %s |\n", i+1, md(c.Action), md(c.Object), md(c.Name), made)
+			p("| %d | %s %s | %s | %s | %s |\n", i+1, md(c.Action), md(c.Object), md(c.Name), made, md(reqs[k]))
 		}
 		p("\n")
 	}

@@ -34,7 +34,7 @@ type step struct {
 // result, as Apply does.
 func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID, accountID string, ss []step) (*Result, error) {
 	o.defaults()
-	r := &run{w: w, o: o, accountID: accountID, res: &Result{Done: []Change{}}}
+	r := &run{w: w, o: o, accountID: accountID, res: &Result{Done: []Change{}}, requestIDs: map[int]string{}}
 	if o.Journal != nil {
 		r.res.Run, r.res.Journal = o.Journal.Run, o.Journal.Path
 	}
@@ -47,11 +47,12 @@ func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID
 		if err = r.intent(i, s.c, s.before); err != nil {
 			break
 		}
-		err = s.do(ctx)
+		wctx, ids := graph.WithRequestIDs(ctx)
+		err = s.do(wctx)
 		if err == nil && s.check != nil {
 			err = r.verify(ctx, i, s.c, s.check)
 		}
-		if jerr := r.result(i, s.c, s.c.ID, s.before, nil, err); jerr != nil {
+		if jerr := r.result(i, s.c, ids, s.c.ID, s.before, nil, err); jerr != nil {
 			err = jerr
 		}
 		if err != nil {
@@ -59,7 +60,9 @@ func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID
 			r.o.Observer(Event{Kind: EventFailed, Index: i, Change: s.c, Err: err})
 			break
 		}
-		r.res.Done = append(r.res.Done, s.c)
+		done := s.c
+		done.RequestID = r.requestIDs[i]
+		r.res.Done = append(r.res.Done, done)
 	}
 	outcome := "done"
 	if err != nil {
