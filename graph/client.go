@@ -80,7 +80,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	opts := core.GraphClientOptions{GraphServiceLibraryVersion: "1.89.0"}
 	httpClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: withLog(base, cfg.Log), interval: caInterval}, middlewares(&opts, cfg.Log)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: requestIDTransport{withLog(base, cfg.Log)}, interval: caInterval}, middlewares(&opts, cfg.Log)...),
 		Timeout:       100 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
