@@ -32,6 +32,20 @@ const (
 	userAdmin      = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 )
 
+// replicationDelay is long enough for a test's requests to run inside it
+// on a busy machine; eventually waits it out without guessing its end.
+const replicationDelay = 2 * time.Second
+
+// eventually polls until ok holds, failing the test after 10 s.
+func eventually(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("still not so after 10 s")
+		}
+	}
+}
+
 // without returns a copy of the JSON object without the named properties.
 func without(m map[string]any, keys ...string) map[string]any {
 	raw, _ := json.Marshal(m)
@@ -124,7 +138,7 @@ func TestPolicyReferences(t *testing.T) {
 	}
 
 	// A user or location created moments ago is not yet a valid reference.
-	s.srv.SetReplicationDelay(400 * time.Millisecond)
+	s.srv.SetReplicationDelay(replicationDelay)
 	nu := s.call("POST", "/users", newUserBody("fresh@"+initialDomain, nil)).want(t, http.StatusCreated)
 	nl := s.call("POST", namedLocations, ipLocation("Fresh", [2]string{v4, "12.34.0.0/16"})).want(t, http.StatusCreated)
 	s.srv.SetReplicationDelay(0)
@@ -135,7 +149,8 @@ func TestPolicyReferences(t *testing.T) {
 	if msg := create(map[string]any{"includeUsers": []any{"All"}}, map[string]any{"includeLocations": []any{"All"}, "excludeLocations": []any{nl.str("id")}}).graphError(t, http.StatusBadRequest, ""); !strings.Contains(msg, "1040") {
 		t.Errorf("a new location right after its create: %q", msg)
 	}
-	time.Sleep(500 * time.Millisecond)
+	eventually(t, func() bool { return s.call("GET", "/users/"+nu.str("id"), nil).Status == http.StatusOK })
+	eventually(t, func() bool { return s.call("GET", namedLocations+"/"+nl.str("id"), nil).Status == http.StatusOK })
 	p := create(map[string]any{"includeUsers": []any{nu.str("id")}}, map[string]any{"includeLocations": []any{"All"}, "excludeLocations": []any{nl.str("id")}}).want(t, http.StatusCreated)
 
 	// A location a policy references cannot be deleted; a trusted one
@@ -181,16 +196,16 @@ func TestRoleAssignmentWrites(t *testing.T) {
 	assign(meganID, "00000000-1111-4000-8000-000000000000").graphError(t, http.StatusNotFound, "Request_ResourceNotFound")
 
 	// A user created moments ago cannot be assigned a role yet.
-	s.srv.SetReplicationDelay(300 * time.Millisecond)
+	s.srv.SetReplicationDelay(replicationDelay)
 	nu := s.call("POST", "/users", newUserBody("fresh@"+initialDomain, nil)).want(t, http.StatusCreated).str("id")
 	s.srv.SetReplicationDelay(0)
 	if msg := assign(nu, globalReader).graphError(t, http.StatusBadRequest, "Request_BadRequest"); !strings.Contains(msg, "Not a valid reference update") {
 		t.Errorf("a new principal: %q", msg)
 	}
-	time.Sleep(400 * time.Millisecond)
+	eventually(t, func() bool { return s.call("GET", "/users/"+nu, nil).Status == http.StatusOK })
 	// The new assignment replicates too: not listed, nor deletable, at
 	// once; assigning again meanwhile is a conflict.
-	s.srv.SetReplicationDelay(300 * time.Millisecond)
+	s.srv.SetReplicationDelay(replicationDelay)
 	fresh := assign(nu, globalReader).want(t, http.StatusCreated).str("id")
 	s.srv.SetReplicationDelay(0)
 	byNew := func() []any {
@@ -201,7 +216,7 @@ func TestRoleAssignmentWrites(t *testing.T) {
 	}
 	s.call("DELETE", roleAssignments+"/"+fresh, nil).graphError(t, http.StatusNotFound, "Request_ResourceNotFound")
 	assign(nu, globalReader).graphError(t, http.StatusConflict, "Request_BadRequest")
-	time.Sleep(400 * time.Millisecond)
+	eventually(t, func() bool { return len(byNew()) > 0 })
 	if got := byNew(); len(got) != 1 || got[0].(map[string]any)["id"] != fresh {
 		t.Errorf("after replication: %v", got)
 	}
