@@ -467,3 +467,27 @@ func TestWhatIfSweep(t *testing.T) {
 		t.Errorf("--fail-on-problems with a challenge: exit %d, want 3", r.code)
 	}
 }
+
+// An existing account's sweep is confirmed by Graph's What If on a sample
+// (a few requests, never one per combination), and Graph agrees.
+func TestWhatIfSweepConfirmedByGraph(t *testing.T) {
+	r := run(t, "whatif", "--demo", "--json", "--user", adeleUPN, "--sweep", "--allowed-ip", "20.190.128.0/24")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var sw struct {
+		Combinations []any `json:"combinations"`
+		Graph        struct {
+			Compared      bool     `json:"compared"`
+			Requests      int      `json:"requests"`
+			Disagreements []string `json:"disagreements"`
+		} `json:"graphWhatIf"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &sw); err != nil {
+		t.Fatal(err)
+	}
+	g := sw.Graph
+	if !g.Compared || g.Requests < 1 || g.Requests > 3 || g.Disagreements == nil || len(g.Disagreements) != 0 {
+		t.Errorf("Graph's confirmation of %d combinations: %+v", len(sw.Combinations), g)
+	}
+}
