@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"mgmtsession/graph"
@@ -27,6 +28,9 @@ type Options struct {
 	Demo         bool
 	DemoState    string
 	DemoScenario string
+	// Accessible is --accessible: with no --auth, sign in with a device
+	// code, which a screen reader reads out, rather than a browser.
+	Accessible bool
 	// DemoApproveAfter is how long the simulated tenant waits, after the
 	// code is shown, before approving it as the operator would.
 	DemoApproveAfter time.Duration
@@ -116,20 +120,35 @@ func Open(o Options) (*Env, error) {
 	}
 	c := graph.Clouds[o.Cloud]
 	if o.Auth == "" {
-		o.Auth = DefaultAuth()
+		o.Auth = DefaultAuth(o.Accessible)
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone() // honours HTTPS_PROXY
+	t, err := networkTransport(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	return &Env{opts: o, Cloud: c, transport: t}, nil
 }
 
 // DefaultAuth is device code where no local browser can open (an SSH session
-// or no display), and the browser otherwise.
-func DefaultAuth() string {
-	if os.Getenv("SSH_CONNECTION") != "" || os.Getenv("SSH_TTY") != "" ||
+// or no display) or where the operator asked for accessible output (a
+// screen reader reads a code more easily than it drives a browser's
+// sign-in pages), and the browser otherwise.
+func DefaultAuth(accessibleMode bool) string {
+	if os.Getenv("SSH_CONNECTION") != "" || os.Getenv("SSH_TTY") != "" || accessibleMode || accessible() ||
 		(os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && !isDesktopOS()) {
 		return graph.AuthDeviceCode
 	}
 	return graph.AuthBrowser
+}
+
+// accessible is ACCESSIBLE=1 (or true/yes), the convention the command
+// line shares with charmbracelet's tools; --accessible sets Options.Accessible.
+func accessible() bool {
+	switch strings.ToLower(os.Getenv("ACCESSIBLE")) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // Close stops the simulated tenant, if any, and runs the OnClose functions.
@@ -167,6 +186,7 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 		ClientID:                 e.clientID(),
 		ClientSecret:             e.clientSecret(),
 		CertPath:                 e.opts.CertPath,
+		CertPassword:             os.Getenv("MGMTSESSION_CERT_PASSWORD"),
 		Cloud:                    e.Cloud,
 		Transport:                e.transport,
 		DisableInstanceDiscovery: e.Sim != nil,

@@ -117,6 +117,7 @@ func NewCredential(o AuthOptions) (azcore.TokenCredential, error) {
 	copts := azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: o.Cloud.AuthorityHost},
 		Transport: &http.Client{Transport: rec},
+		Retry:     policy.RetryOptions{ShouldRetry: shouldRetrySignIn},
 	}
 	cred, err := newCredential(o, copts)
 	if err != nil {
@@ -175,6 +176,27 @@ func newCredential(o AuthOptions, copts azcore.ClientOptions) (azcore.TokenCrede
 	default:
 		return nil, fmt.Errorf("unknown --auth %q (use devicecode, browser, secret, certificate or azcli)", o.Method)
 	}
+}
+
+// shouldRetrySignIn is azcore's retry rule for the authority (a timeout,
+// throttling or a server error is tried again) except for the failures no
+// retry heals: a proxy that refuses and a certificate that is not trusted
+// would otherwise keep the operator waiting through four attempts and
+// their backoff before the explanation.
+func shouldRetrySignIn(resp *http.Response, err error) bool {
+	if err != nil {
+		switch classifyNetwork("", err).Kind {
+		case NetProxyRefused, NetTLSUntrusted:
+			return false
+		}
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // Session is who is signed in, read from the access token's claims (Graph
