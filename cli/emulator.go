@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"mgmtsession/graph/tenantsim"
+	"mgmtsession/safe"
 )
 
 type emulatorOptions struct {
@@ -64,8 +66,8 @@ func runEmulator(ctx context.Context, f *factory, o emulatorOptions) error {
 	}
 	defer srv.Close()
 	if *certOut != "" {
-		if err := os.WriteFile(*certOut, srv.CertPEM(), 0o644); err != nil {
-			return fmt.Errorf("writing the certificate: %w", err)
+		if err := writeCertOut(*certOut, srv.CertPEM()); err != nil {
+			return err
 		}
 	}
 	// The demo app's secret is printed on purpose: it opens only this
@@ -90,6 +92,26 @@ func checkLoopback(addr string) error {
 	ip, err := netip.ParseAddr(host)
 	if err != nil || !ip.IsLoopback() {
 		return usagef("--listen %q: the emulator serves only on loopback (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
+}
+
+// writeCertOut writes the server certificate for --cert-out. os.WriteFile
+// would follow a symbolic link to any file the operator can write and
+// block for ever on a FIFO; instead only a regular file (or nothing) is
+// replaced, through a temporary file renamed into place, which replaces a
+// link put there meanwhile rather than following it.
+func writeCertOut(path string, pem []byte) error {
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.IsDir():
+			return usagef("--cert-out %s is a directory; give the path of the file to write, such as %s", safe.Text(path), safe.Text(filepath.Join(path, "sim.pem")))
+		case !fi.Mode().IsRegular():
+			return usagef("--cert-out %s is %s; give the path of a regular file", safe.Text(path), kindOf(fi.Mode()))
+		}
+	}
+	if err := writeFileAtomic(path, pem, true); err != nil {
+		return fmt.Errorf("writing the certificate: %w", err)
 	}
 	return nil
 }

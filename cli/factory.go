@@ -160,7 +160,7 @@ func (f *factory) connectOptions(approveAfter time.Duration, log *slog.Logger) c
 	return connect.Options{
 		Tenant: g.tenant, Cloud: g.cloud, Auth: g.auth, ClientID: g.clientID, CertPath: g.certPath,
 		Demo: g.demo, DemoState: g.demoState, DemoScenario: g.demoScenario,
-		DemoApproveAfter: approveAfter, Log: log,
+		DemoApproveAfter: approveAfter, Log: log, Accessible: g.accessible,
 	}
 }
 
@@ -206,13 +206,48 @@ func (f *factory) open(interactive bool) (*connect.Env, error) {
 	env, err := connect.Open(opts)
 	if err != nil {
 		closeLog()
-		if f.g.demo {
-			return nil, &usageError{msg: err.Error()}
-		}
-		return nil, err
+		return nil, f.openError(err)
 	}
 	env.OnClose(closeLog)
 	return env, nil
+}
+
+// openError sorts what connect.Open refused: the operator's input (a
+// certificate, a CA file, a demo state that is not valid) is a usage error,
+// exit 2; a demo state held by another process or one that cannot be
+// written is a fact of this machine, not bad input: exit 1, naming the file.
+func (f *factory) openError(err error) error {
+	var ce *graph.CertificateError
+	var ee *connect.EnvError
+	switch {
+	case errors.As(err, &ce):
+		return usagef("%s %s: %s", f.optionName("cert"), safe.Text(ce.Path), ce.Reason)
+	case errors.As(err, &ee):
+		return usagef("%s", safe.Text(ee.Error()))
+	case !f.g.demo:
+		return err
+	case errors.Is(err, tenantsim.ErrStateInUse):
+		return fmt.Errorf("%s; close the other mgmtsession using it, or give another --demo-state file", safe.Text(err.Error()))
+	case f.g.demoState != "" && !canWrite(f.g.demoState):
+		return errors.New(safe.Text(err.Error()))
+	}
+	return &usageError{msg: err.Error()}
+}
+
+// canWrite reports whether path, when it exists, can be opened for writing
+// (the kernel knows ACLs and read-only mounts better than the mode bits).
+// It opens without creating, truncating or blocking on a FIFO.
+func canWrite(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return true // missing or not a file: the demo's own message says so
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|openNonblock, 0)
+	if err != nil {
+		return false
+	}
+	file.Close()
+	return true
 }
 
 // validate is connect's validation, with each bad option named as the
@@ -256,6 +291,10 @@ func (f *factory) signIn(ctx context.Context) (*tenant, error) {
 		env.Close()
 		if ctx.Err() != nil {
 			return nil, errAborted
+		}
+		var ce *graph.CertificateError
+		if errors.As(err, &ce) {
+			return nil, f.openError(err)
 		}
 		return nil, fmt.Errorf("signing in failed\n%s", graph.ExplainSignIn(err, env.Method()).Text())
 	}

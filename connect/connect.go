@@ -122,6 +122,11 @@ func Open(o Options) (*Env, error) {
 	if o.Auth == "" {
 		o.Auth = DefaultAuth(o.Accessible)
 	}
+	if o.Auth == graph.AuthCertificate {
+		if err := graph.CheckCertificate(o.CertPath, os.Getenv("MGMTSESSION_CERT_PASSWORD")); err != nil {
+			return nil, err
+		}
+	}
 	t, err := networkTransport(os.Getenv)
 	if err != nil {
 		return nil, err

@@ -1,32 +1,20 @@
 package connect_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"mgmtsession/connect"
+	"mgmtsession/connect/connecttest"
 	"mgmtsession/graph"
 	"mgmtsession/graph/tenantsim"
 )
@@ -84,179 +72,6 @@ func TestDefaultAuth(t *testing.T) {
 	}
 }
 
-// cloudStandIn answers for a national cloud's authority and Graph hosts
-// with the simulated tenant behind it, as the cloud's own servers would:
-// TLS with a certificate for those names, issued by a CA of the test, and
-// the tenant's URLs in its answers rewritten to the name asked for. It
-// records the host of every request.
-type cloudStandIn struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	hosts []string // host and path of each request
-}
-
-func (s *cloudStandIn) seen() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.hosts)
-}
-
-func newCloudStandIn(t *testing.T, sim *tenantsim.Server, leaf tls.Certificate) *cloudStandIn {
-	simURL, _ := url.Parse(sim.BaseURL())
-	s := &cloudStandIn{}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(simURL)
-			pr.Out.Header.Set("X-Cloud-Host", pr.In.Host)
-			pr.Out.Header.Del("Accept-Encoding") // answers are rewritten
-			// A token request names the cloud's Graph as the scope's
-			// resource; the tenant knows itself by its own address.
-			if strings.HasPrefix(pr.In.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-				body, _ := io.ReadAll(pr.Out.Body)
-				for _, c := range graph.Clouds {
-					if bytes.Contains(body, []byte(url.QueryEscape(c.GraphRoot+"/"))) {
-						pr.Out.Header.Set("X-Graph-Root", c.GraphRoot)
-					}
-					body = bytes.ReplaceAll(body, []byte(url.QueryEscape(c.GraphRoot+"/")), []byte(url.QueryEscape(sim.BaseURL()+"/")))
-				}
-				pr.Out.Body = io.NopCloser(bytes.NewReader(body))
-				pr.Out.ContentLength = int64(len(body))
-			}
-		},
-		Transport: sim.Transport(),
-		ModifyResponse: func(resp *http.Response) error {
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return err
-			}
-			// A token answer names the scopes granted, on the cloud's
-			// Graph root; everything else names the host asked.
-			if root := resp.Request.Header.Get("X-Graph-Root"); root != "" {
-				body = bytes.ReplaceAll(body, []byte(sim.BaseURL()+"/"), []byte(root+"/"))
-			}
-			body = bytes.ReplaceAll(body, []byte(sim.BaseURL()), []byte("https://"+resp.Request.Header.Get("X-Cloud-Host")))
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			resp.ContentLength = int64(len(body))
-			resp.Header.Del("Content-Length")
-			return nil
-		},
-	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.hosts = append(s.hosts, r.Host+" "+r.URL.Path)
-		s.mu.Unlock()
-		rp.ServeHTTP(w, r)
-	}))
-	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
-	s.srv.StartTLS()
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-// connectProxy is an HTTP CONNECT proxy on loopback: it answers CONNECT
-// with refuse when set, else connects the tunnel to upstream (it resolves
-// every name to the cloud stand-in, as DNS would for the real cloud) and
-// pipes the bytes both ways. It records each CONNECT's target.
-type connectProxy struct {
-	srv      *httptest.Server
-	upstream string
-	refuse   int
-	mu       sync.Mutex
-	targets  []string
-}
-
-func (p *connectProxy) seen() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.targets)
-}
-
-func newConnectProxy(t *testing.T, upstream string, refuse int) *connectProxy {
-	p := &connectProxy{upstream: upstream, refuse: refuse}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "this proxy only tunnels", http.StatusMethodNotAllowed)
-			return
-		}
-		p.mu.Lock()
-		p.targets = append(p.targets, r.Host)
-		p.mu.Unlock()
-		if p.refuse != 0 {
-			if p.refuse == http.StatusProxyAuthRequired {
-				w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
-			}
-			w.WriteHeader(p.refuse)
-			return
-		}
-		up, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-		go func() {
-			io.Copy(up, buf)
-			up.Close()
-		}()
-		io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-// testCA makes a CA and a certificate it signs for the national clouds'
-// hosts; it writes the CA to a PEM file for SSL_CERT_FILE.
-func testCA(t *testing.T) (caFile string, leaf tls.Certificate) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mgmtsession test proxy CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	var hosts []string
-	for _, c := range graph.Clouds {
-		for _, u := range []string{c.AuthorityHost, c.GraphRoot} {
-			pu, _ := url.Parse(u)
-			hosts = append(hosts, pu.Hostname())
-		}
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "clouds"}, DNSNames: hosts,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile = filepath.Join(t.TempDir(), "corp-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// proxyEnv points the process at the proxy and the CA file, as an
-// operator on a jump host does.
-func proxyEnv(t *testing.T, proxy, caFile string) {
-	for _, n := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_DIR"} {
-		t.Setenv(n, "")
-	}
-	t.Setenv("HTTPS_PROXY", proxy)
-	t.Setenv("SSL_CERT_FILE", caFile)
-}
-
 // signInThrough signs in to cloud (a real --cloud, not the demo) and reads
 // the organisation, approving the device code as the operator would.
 func signInThrough(t *testing.T, sim *tenantsim.Server, cloud string) (*graph.Client, error) {
@@ -286,25 +101,25 @@ func TestSovereignCloudThroughProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	caFile, leaf := testCA(t)
-	front := newCloudStandIn(t, sim, leaf)
+	caFile, leaf := connecttest.NewCA(t)
+	front := connecttest.NewCloudStandIn(t, sim, leaf)
 	for _, cloud := range []string{"usgov", "usgovdod", "china"} {
 		t.Run(cloud, func(t *testing.T) {
-			proxy := newConnectProxy(t, front.srv.Listener.Addr().String(), 0)
-			proxyEnv(t, proxy.srv.URL, caFile)
-			before := len(front.seen())
+			proxy := connecttest.NewConnectProxy(t, front.Addr(), 0)
+			connecttest.ProxyEnv(t, proxy.Srv.URL, caFile)
+			before := len(front.Seen())
 			if _, err := signInThrough(t, sim, cloud); err != nil {
 				t.Fatalf("signing in to %s through the proxy: %v", cloud, err)
 			}
 			c := graph.Clouds[cloud]
 			authority, _ := url.Parse(c.AuthorityHost)
 			graphRoot, _ := url.Parse(c.GraphRoot)
-			targets := proxy.seen()
+			targets := proxy.Seen()
 			if !slices.Contains(targets, authority.Host+":443") || !slices.Contains(targets, graphRoot.Host+":443") {
 				t.Errorf("CONNECT targets %v: want both %s and %s", targets, authority.Host, graphRoot.Host)
 			}
 			graphRequests := 0
-			for _, req := range front.seen()[before:] {
+			for _, req := range front.Seen()[before:] {
 				host, path, _ := strings.Cut(req, " ")
 				switch {
 				case strings.HasPrefix(path, "/v1.0/") || strings.HasPrefix(path, "/beta/"):
@@ -331,8 +146,8 @@ func TestProxyAndTLSFailuresAreExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	caFile, leaf := testCA(t)
-	front := newCloudStandIn(t, sim, leaf)
+	caFile, leaf := connecttest.NewCA(t)
+	front := connecttest.NewCloudStandIn(t, sim, leaf)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := "http://" + ln.Addr().String()
 	ln.Close()
@@ -341,16 +156,16 @@ func TestProxyAndTLSFailuresAreExplained(t *testing.T) {
 		kind                graph.NetworkKind
 		fix                 string
 	}{
-		{"proxy wants credentials", newConnectProxy(t, front.srv.Listener.Addr().String(), http.StatusProxyAuthRequired).srv.URL, caFile,
+		{"proxy wants credentials", connecttest.NewConnectProxy(t, front.Addr(), http.StatusProxyAuthRequired).Srv.URL, caFile,
 			graph.NetProxyRefused, "give them in HTTPS_PROXY: http://USER:PASSWORD@proxy:port"},
-		{"proxy forbids the host", newConnectProxy(t, front.srv.Listener.Addr().String(), http.StatusForbidden).srv.URL, caFile,
+		{"proxy forbids the host", connecttest.NewConnectProxy(t, front.Addr(), http.StatusForbidden).Srv.URL, caFile,
 			graph.NetProxyRefused, "The proxy refused to connect to login.microsoftonline.us (403 Forbidden)"},
 		{"proxy down", down, caFile, graph.NetProxyDown, "check the proxy's address and port in HTTPS_PROXY"},
-		{"proxy's CA not trusted", newConnectProxy(t, front.srv.Listener.Addr().String(), 0).srv.URL, "", graph.NetTLSUntrusted, "SSL_CERT_FILE=/path/to/ca-bundle.pem"},
+		{"proxy's CA not trusted", connecttest.NewConnectProxy(t, front.Addr(), 0).Srv.URL, "", graph.NetTLSUntrusted, "SSL_CERT_FILE=/path/to/ca-bundle.pem"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			proxyEnv(t, c.proxy, c.caFile)
+			connecttest.ProxyEnv(t, c.proxy, c.caFile)
 			_, err := signInThrough(t, sim, "usgov")
 			var ne *graph.NetworkError
 			if !errors.As(err, &ne) || ne.Kind != c.kind {

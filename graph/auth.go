@@ -287,6 +287,13 @@ type CertificateError struct {
 
 func (e *CertificateError) Error() string { return e.Path + ": " + e.Reason }
 
+// CheckCertificate reads a --cert file as the credential will, so that a
+// file that cannot be used is refused before any sign-in starts.
+func CheckCertificate(path, password string) error {
+	_, _, err := readCertificate(path, password)
+	return err
+}
+
 // readCertificate reads a PEM (certificate and private key) or a PKCS#12
 // file (with password, possibly empty). The file is read only when it is
 // a regular file: a FIFO would block the read for ever.
