@@ -79,7 +79,7 @@ func NewCloudStandIn(t testing.TB, sim *tenantsim.Server, leaf tls.Certificate) 
 			}
 			// A token answer names the scopes granted, on the cloud's
 			// Graph root; everything else names the host asked.
-			if root := resp.Request.Header.Get("X-Graph-Root"); root != "" {
+			if root := resp.Request.Header.Get("X-Graph-Root"); root != "" && strings.HasSuffix(resp.Request.URL.Path, "/token") {
 				body = bytes.ReplaceAll(body, []byte(sim.BaseURL()+"/"), []byte(root+"/"))
 			}
 			body = bytes.ReplaceAll(body, []byte(sim.BaseURL()), []byte("https://"+resp.Request.Header.Get("X-Cloud-Host")))
