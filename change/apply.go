@@ -171,12 +171,16 @@ func Apply(ctx context.Context, w Writer, p *Plan, o Options) (*Result, error) {
 		return r.res, err
 	}
 	err := r.applyAll(ctx)
-	outcome := "done"
-	if err != nil {
-		outcome = "failed"
-	}
-	if jerr := o.Journal.Write(Entry{Type: EntryEnd, Outcome: outcome, Error: errString(err), AccountID: r.accountID}); jerr != nil && err == nil {
-		err = jerr
+	if ctx.Err() == nil {
+		// A run stopped from outside (Ctrl+C, a dropped SSH session) ends
+		// like a crash: unfinished, so that the next apply resumes it.
+		outcome := "done"
+		if err != nil {
+			outcome = "failed"
+		}
+		if jerr := o.Journal.Write(Entry{Type: EntryEnd, Outcome: outcome, Error: errString(err), AccountID: r.accountID}); jerr != nil && err == nil {
+			err = jerr
+		}
 	}
 	r.res.AccountID = r.accountID
 	return r.res, err
@@ -221,6 +225,8 @@ func (r *run) one(ctx context.Context, i int, c Change) error {
 		err = r.addExclusion(ctx, i, c)
 	case ObjAccountEnabled:
 		err = r.enableAccount(ctx, i, c)
+	case ObjPassword:
+		err = r.resetPassword(ctx, i, c)
 	default:
 		err = fmt.Errorf("unknown change %s %s", c.Action, c.Object)
 	}
@@ -241,8 +247,21 @@ func (r *run) intent(i int, c Change, before any) error {
 }
 
 func (r *run) result(i int, c Change, ids *graph.RequestIDs, objectID string, before, after any, err error) error {
+	return r.journalResult(i, c, ids, objectID, before, after, err, false)
+}
+
+// written journals a write that Graph accepted, whether or not its
+// verification then failed: undo must take back what was written even when
+// the read-back did not see it (the tenant died between the two, say).
+func (r *run) written(i int, c Change, ids *graph.RequestIDs, objectID string, before, after any, verifyErr error) error {
+	return r.journalResult(i, c, ids, objectID, before, after, verifyErr, true)
+}
+
+func (r *run) journalResult(i int, c Change, ids *graph.RequestIDs, objectID string, before, after any, err error, written bool) error {
 	e := Entry{Type: EntryResult, Index: i, Change: &c, ObjectID: objectID, AccountID: r.accountID,
-		Before: rawJSON(before), After: rawJSON(after), Error: errString(err)}
+		Before: rawJSON(before), After: rawJSON(after), Error: errString(err), Written: written}
+	var ge *graph.Error
+	e.Refused = !written && errors.As(err, &ge) && ge.Status > 0
 	if ids != nil {
 		e.RequestID = ids.Last()
 		r.mu.Lock()
@@ -304,12 +323,15 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 		if err := r.o.OnPassword(pw); err != nil {
 			return err
 		}
+		if err := r.o.Journal.Write(Entry{Type: EntryResult, Outcome: PasswordHandedOut, AccountID: r.accountID}); err != nil {
+			return err
+		}
 	}
 	err = r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
 		got, err := r.w.User(ctx, u.ID)
 		return err == nil && strings.EqualFold(got.UserPrincipalName, r.upn), ignoreNotFound(err)
 	})
-	return r.result(i, c, ids, u.ID, nil, u.Raw, err)
+	return r.written(i, c, ids, u.ID, nil, u.Raw, err)
 }
 
 // mailNickname is the local part reduced to what Graph accepts there.
@@ -360,7 +382,7 @@ func (r *run) assignRoles(ctx context.Context, first int, cs []Change) error {
 				err = explainForbidden(c, err)
 				r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 			}
-			jerr := r.result(i, c, ids, ra.ID, nil, ra.Raw, err)
+			jerr := r.journalResult(i, c, ids, ra.ID, nil, ra.Raw, err, err == nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if jerr != nil {
@@ -467,7 +489,7 @@ func (r *run) writeLocation(ctx context.Context, i int, c Change) error {
 		after = l
 		return len(locationDiffers(l, want, r.p.desired.AllowedIPs)) == 0, nil
 	})
-	return r.result(i, c, ids, r.locationID, before, after, err)
+	return r.written(i, c, ids, r.locationID, before, after, err)
 }
 
 func mustRanges(l ca.NamedLocation) []netip.Prefix {
@@ -536,7 +558,7 @@ func (r *run) writePolicy(ctx context.Context, i int, c Change) error {
 		w.ID = p.ID
 		return len(policyDiffers(p, w)) == 0, nil
 	})
-	return r.result(i, c, ids, r.policyID, before, after, err)
+	return r.written(i, c, ids, r.policyID, before, after, err)
 }
 
 // protected checks, just before an exclusion, that the account's own policy
@@ -598,7 +620,7 @@ func (r *run) addExclusion(ctx context.Context, i int, c Change) error {
 		}
 		return excludes(got, r.accountID), nil
 	})
-	return r.result(i, c, ids, p.ID, users, after, err)
+	return r.written(i, c, ids, p.ID, users, after, err)
 }
 
 func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
@@ -630,7 +652,7 @@ func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
 		return err == nil && got.Equal(rec), nil
 	})
 	r.res.Record = rec
-	return r.result(i, c, ids, r.accountID, before, after, err)
+	return r.written(i, c, ids, r.accountID, before, after, err)
 }
 
 func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
@@ -656,7 +678,7 @@ func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
 		after = got.Raw
 		return err == nil && got.AccountEnabled, ignoreNotFound(err)
 	})
-	return r.result(i, c, ids, r.accountID, u.Raw, after, err)
+	return r.written(i, c, ids, r.accountID, u.Raw, after, err)
 }
 
 // verify reads back until check reports the write visible on VerifyReads
@@ -775,4 +797,67 @@ func explainForbidden(c Change, err error) error {
 		word = "sign-in state of"
 	}
 	return &PermissionError{Object: word, Name: c.Name, Need: permissionNeeded(c.Object), Err: err}
+}
+
+// resetPassword gives the account a new password, handed out as a new
+// account's is. The journal records that it was reset, never the value.
+func (r *run) resetPassword(ctx context.Context, i int, c Change) error {
+	pw := r.o.Password
+	if pw.IsZero() {
+		var err error
+		if pw, err = NewPassword(); err != nil {
+			return err
+		}
+	}
+	if err := r.intent(i, c, nil); err != nil {
+		return err
+	}
+	wctx, ids := graph.WithRequestIDs(ctx)
+	value := pw.Reveal()
+	err := r.w.UpdateUser(wctx, r.accountID, graph.UserPatch{Password: &value})
+	if err == nil {
+		r.res.Password = pw
+		if r.o.OnPassword != nil {
+			if err = r.o.OnPassword(pw); err == nil {
+				err = r.o.Journal.Write(Entry{Type: EntryResult, Outcome: PasswordHandedOut, AccountID: r.accountID})
+			}
+		}
+	}
+	return r.journalResult(i, c, ids, r.accountID, nil, nil, err, err == nil)
+}
+
+// PasswordHandedOut is journaled (without the value) once a new password
+// was written to its file, so that a resumed run knows it need not reset
+// it.
+const PasswordHandedOut = "password handed out"
+
+// NeedsPasswordReset reports whether a run created the service account (or
+// reset its password) and stopped before the password was handed out: the
+// operator never saw it, so a resumed apply must give the account a new one.
+func NeedsPasswordReset(ri RunInfo) bool {
+	if ri.Finished {
+		return false
+	}
+	made, handed := false, false
+	for _, e := range ri.Entries {
+		if e.Change != nil && ((e.Change.Object == ObjAccount && e.Change.Action == ActCreate) || e.Change.Object == ObjPassword) {
+			made = true
+		}
+		if e.Outcome == PasswordHandedOut {
+			handed = true
+		}
+	}
+	return made && !handed
+}
+
+// Unfinished lists the apply runs that did not end (a crash, a dropped SSH
+// connection), oldest first.
+func Unfinished(runs []RunInfo) []RunInfo {
+	var out []RunInfo
+	for _, r := range runs {
+		if r.Command == "apply" && !r.Finished {
+			out = append(out, r)
+		}
+	}
+	return out
 }

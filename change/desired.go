@@ -93,6 +93,10 @@ type Desired struct {
 	PolicyState PolicyState
 	AutoEnable  bool
 	ExcludeFrom ExcludeFrom
+	// ResetPassword gives an existing service account a new password: a
+	// run that created it and stopped before handing its password out is
+	// resumed so (the front ends set it from the journal).
+	ResetPassword bool
 	// Notes report how the allowed ranges were normalised (host bits
 	// cleared, duplicates and nested ranges merged), for the operator to
 	// see before anything is written.

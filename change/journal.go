@@ -55,6 +55,13 @@ type Entry struct {
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
 	Error  string          `json:"error,omitempty"`
+	// Written says Graph accepted the write, even when Error then reports
+	// that reading it back failed.
+	Written bool `json:"written,omitempty"`
+	// Refused says Graph answered the write with an error: it did not
+	// happen. An error without it (a dropped connection) leaves the write
+	// unknown, and undo looks at the tenant.
+	Refused bool `json:"refused,omitempty"`
 	// Outcome on the end entry: done, failed, or stopped.
 	Outcome string `json:"outcome,omitempty"`
 }

@@ -21,6 +21,7 @@ const (
 	ObjExclusion      = "exclusion"
 	ObjSessionRecord  = "sessionRecord"
 	ObjAccountEnabled = "accountEnabled"
+	ObjPassword       = "password"
 )
 
 // Actions.
@@ -31,6 +32,7 @@ const (
 	ActExclude = "exclude"
 	ActRecord  = "record"
 	ActEnable  = "enable"
+	ActReset   = "reset"
 )
 
 // Change is one write of a plan, in the order the plan makes them.
@@ -160,12 +162,22 @@ func MakePlan(d Desired, f *Facts) (*Plan, error) {
 	switch {
 	case acct != nil:
 		accountID = acct.User.ID
+		if acct.Record == nil && d.Account.Mode == ServiceAccount && acct.User.DisplayName == AccountDisplayName {
+			// No record, but our name: made by a run of this product that
+			// stopped before recording it, so remove may delete it.
+			rec.CreatedAccount = true
+		}
 	default: // service account to create (guardAccount refused Global Admin mode without one)
 		rec.CreatedAccount = true
 		after, _ := json.Marshal(map[string]any{"userPrincipalName": upn, "displayName": AccountDisplayName,
 			"accountEnabled": false, "passwordPolicies": "DisablePasswordExpiration", "passwordProfile": "(generated, shown once)"})
 		p.add(Change{Action: ActCreate, Object: ObjAccount, Name: upn, After: after,
 			Why: "the platform's own account, created disabled until its protection is in place"})
+	}
+
+	if d.ResetPassword && acct != nil && d.Account.Mode == ServiceAccount {
+		p.add(Change{Action: ActReset, Object: ObjPassword, ID: acct.User.ID, Name: upn,
+			Why: "a run that created the account stopped before its password was handed out"})
 	}
 
 	// Roles: a service account gets the roles it lacks; extra roles are

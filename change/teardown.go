@@ -49,10 +49,11 @@ func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID
 		}
 		wctx, ids := graph.WithRequestIDs(ctx)
 		err = s.do(wctx)
+		wrote := err == nil
 		if err == nil && s.check != nil {
 			err = r.verify(ctx, i, s.c, s.check)
 		}
-		if jerr := r.result(i, s.c, ids, s.c.ID, s.before, nil, err); jerr != nil {
+		if jerr := r.journalResult(i, s.c, ids, s.c.ID, s.before, nil, err, wrote); jerr != nil {
 			err = jerr
 		}
 		if err != nil {
@@ -64,12 +65,14 @@ func runSteps(ctx context.Context, command string, w Writer, o Options, tenantID
 		done.RequestID = r.requestIDs[i]
 		r.res.Done = append(r.res.Done, done)
 	}
-	outcome := "done"
-	if err != nil {
-		outcome = "failed"
-	}
-	if jerr := o.Journal.Write(Entry{Type: EntryEnd, Outcome: outcome, Error: errString(err), AccountID: accountID}); jerr != nil && err == nil {
-		err = jerr
+	if ctx.Err() == nil {
+		outcome := "done"
+		if err != nil {
+			outcome = "failed"
+		}
+		if jerr := o.Journal.Write(Entry{Type: EntryEnd, Outcome: outcome, Error: errString(err), AccountID: accountID}); jerr != nil && err == nil {
+			err = jerr
+		}
 	}
 	r.res.AccountID = accountID
 	return r.res, err
@@ -227,17 +230,38 @@ func PlanUndo(ctx context.Context, w Writer, run RunInfo, later []RunInfo, force
 		}
 	}
 	var results []Entry
+	intents := map[int]Entry{} // index -> intent, for writes whose answer was lost
 	for _, e := range run.Entries {
 		switch {
 		case e.Type == EntryBegin:
 			u.TenantID = e.Tenant
-		case e.Type == EntryResult && e.Error == "" && e.Change != nil:
+		case e.Type == EntryResult && (e.Error == "" || e.Written) && e.Change != nil:
 			results = append(results, e)
+		case e.Type == EntryIntent && e.Change != nil:
+			intents[e.Index] = e
 		}
 		if e.AccountID != "" {
 			u.account = e.AccountID
 		}
 	}
+	// A write whose intent is journaled but whose answer never came (the
+	// process or the connection died in between) may have happened: undo
+	// takes back a create found by the name this product gives it, and an
+	// exclusion found in the policy.
+	for _, e := range results {
+		delete(intents, e.Index)
+	}
+	for _, e := range run.Entries {
+		if e.Type == EntryResult && e.Change != nil && e.Refused {
+			delete(intents, e.Index) // refused by Graph: it did not happen
+		}
+	}
+	lost, err := lostWrites(ctx, w, intents)
+	if err != nil {
+		return nil, err
+	}
+	results = append(results, lost...)
+	slices.SortStableFunc(results, func(a, b Entry) int { return a.Seq - b.Seq })
 	for k := len(results) - 1; k >= 0; k-- {
 		e := results[k]
 		c := e.Change
@@ -505,4 +529,67 @@ func SetSession(ctx context.Context, w Writer, f *Facts, on, force bool, o Optio
 		res.Record = rec
 	}
 	return res, err
+}
+
+// lostWrites turns the intents of writes whose answer was lost into results
+// for what the tenant shows happened: a create of the account, the named
+// location or the policy is found by its name, an exclusion by reading the
+// policy. What did not happen is left out.
+func lostWrites(ctx context.Context, w Writer, intents map[int]Entry) ([]Entry, error) {
+	var out []Entry
+	for _, e := range intents {
+		c := e.Change
+		found := e
+		found.Type = EntryResult
+		switch {
+		case c.Object == ObjAccount && c.Action == ActCreate:
+			u, err := w.User(ctx, c.Name)
+			if graph.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !looksLikeManagementAccount(u) {
+				continue
+			}
+			found.ObjectID, found.AccountID = u.ID, u.ID
+		case c.Object == ObjNamedLocation && c.Action == ActCreate:
+			ls, err := w.NamedLocations(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l := findLocation(ls, "", c.Name)
+			if l == nil {
+				continue
+			}
+			found.ObjectID = l.ID
+		case c.Object == ObjPolicy && c.Action == ActCreate:
+			ps, err := w.Policies(ctx)
+			if err != nil {
+				return nil, err
+			}
+			p := findPolicy(ps, "", c.Name)
+			if p == nil {
+				continue
+			}
+			found.ObjectID = p.ID
+		case c.Object == ObjExclusion && c.Action == ActExclude && e.AccountID != "":
+			p, err := w.Policy(ctx, c.ID)
+			if graph.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !excludes(p, e.AccountID) {
+				continue
+			}
+			found.ObjectID = c.ID
+		default:
+			continue
+		}
+		out = append(out, found)
+	}
+	return out, nil
 }

@@ -239,6 +239,8 @@ func changeLine(c change.Change) string {
 	switch c.Object {
 	case change.ObjAccount:
 		return c.Action + " the account " + name
+	case change.ObjPassword:
+		return "give the account " + name + " a new password"
 	case change.ObjRole:
 		if c.Action == change.ActUnassign {
 			return "take the role " + name + " from the account"
@@ -344,13 +346,31 @@ func runApply(cmd *cobra.Command, f *factory, o applyOptions) error {
 		return err
 	}
 	defer t.Close()
+	dir, err := f.journalDir(t.sess.TenantID)
+	if err != nil {
+		return err
+	}
+	// An unfinished run (a crash, a dropped SSH connection) is converged by
+	// this one: the plan is made from what the tenant holds now, and the
+	// account such a run created gets a new password if the old one was
+	// never handed out.
+	runs, err := change.Runs(dir)
+	if err != nil {
+		return err
+	}
+	for _, u := range change.Unfinished(runs) {
+		fmt.Fprintf(s.Err, "Run %s did not finish: this apply converges it (journal %s).\n", u.Run, u.Path)
+		if change.NeedsPasswordReset(u) {
+			d.ResetPassword = true
+		}
+	}
 	p, err := makePlan(ctx, t, d)
 	if err != nil {
 		return err
 	}
 	createsAccount := false
 	for _, c := range p.Changes {
-		createsAccount = createsAccount || (c.Object == change.ObjAccount && c.Action == change.ActCreate)
+		createsAccount = createsAccount || (c.Object == change.ObjAccount && c.Action == change.ActCreate) || c.Object == change.ObjPassword
 	}
 	if createsAccount && !f.g.json && o.passwordFile == "" && !s.Interactive {
 		return &usageError{msg: "apply creates the account and must hand out its password once: give --json (the password is in the output) or --password-file FILE; nothing was written", cmd: cmd.CommandPath()}
@@ -369,10 +389,6 @@ func runApply(cmd *cobra.Command, f *factory, o applyOptions) error {
 		if err != nil || !ok {
 			return errAborted
 		}
-	}
-	dir, err := f.journalDir(p.TenantID)
-	if err != nil {
-		return err
 	}
 	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
 	if err != nil {
