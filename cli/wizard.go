@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
@@ -14,30 +15,44 @@ func wizardCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "wizard",
 		Short:   "The interactive wizard (also: mgmtsession with no command)",
-		Long:    "Walks the procedure step by step in the terminal: sign in, preflight, What If, allowed IPs, the service account, create, turn on, auto-enable. Needs a terminal; the other commands work without one.",
+		Long:    "Walks the procedure step by step in the terminal: sign in, preflight, What If, allowed IPs, the service account, create, turn on, auto-enable. Needs a terminal, except in accessible mode (--accessible, ACCESSIBLE=1, TERM=dumb), where it asks plain questions answered line by line on standard input and can be scripted; the other commands work without one.",
 		GroupID: groupWizard,
 		Args:    noArgs,
 		Example: `  mgmtsession wizard --demo
   mgmtsession wizard --demo --demo-scenario no-p1 --accessible
+  printf 'n\nq\n' | mgmtsession --accessible --demo
   mgmtsession wizard --tenant contoso.onmicrosoft.com`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWizard(cmd.Context(), f) },
 	}
 }
 
-// runWizard runs the interactive wizard.
+// runWizard runs the interactive wizard: full screen in a terminal, or as
+// line-based prompts in accessible mode, which a dumb terminal gets too
+// because it cannot move the cursor.
 func runWizard(ctx context.Context, f *factory) error {
 	s := f.streams
-	if !s.Interactive {
-		return usagef("the wizard needs a terminal; without one use the headless commands (mgmtsession status, ...)")
+	accessible := f.g.accessible || os.Getenv("TERM") == "dumb"
+	if !s.Interactive && !accessible {
+		return usagef("the wizard needs a terminal; without one use accessible mode (--accessible), which reads answers line by line, or the headless commands (mgmtsession status, ...)")
 	}
 	env, err := f.open(true)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	model := ui.New(ctx, ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: f.g.accessible, Preflight: preflight.Run})
+	cfg := ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: accessible, Preflight: preflight.Run}
+	if accessible {
+		aborted, err := ui.RunAccessible(ctx, cfg, s.In, s.Out)
+		if err != nil {
+			return err
+		}
+		if aborted {
+			return errAborted
+		}
+		return nil
+	}
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(s.In), tea.WithOutput(s.Out)}
-	final, err := tea.NewProgram(model, opts...).Run()
+	final, err := tea.NewProgram(ui.New(ctx, cfg), opts...).Run()
 	if err != nil {
 		return err
 	}

@@ -140,8 +140,8 @@ func Build(sess graph.Session, tf *graph.TenantFacts) *Report {
 	add(managedPolicyChecks(f)...)
 	add(breakGlassCheck(f, r))
 	add(Check{ID: "mandatory-mfa", Title: "Microsoft's mandatory MFA", Result: Warn,
-		Reason: "Microsoft demands MFA for the Azure portal, the Entra, Intune and Microsoft 365 admin centres whatever Conditional Access says, so the management account will never use those portals.",
-		Fix:    "Nothing to change: the platform works through Microsoft Graph and Exchange Online PowerShell, which are not on that list."})
+		Reason: "Microsoft demands MFA, whatever Conditional Access says, for the Azure portal, the Entra, Intune and Microsoft 365 admin centres (phase 1) and for creating, changing and deleting through Azure CLI, Azure PowerShell, the Azure mobile app, infrastructure-as-code tools and the ARM REST API (phase 2, from 1 October 2025; a tenant may postpone it to 1 July 2026). The management account will never use those portals, nor write to Azure resources with those tools.",
+		Fix:    "Nothing to change: the platform works through Microsoft Graph and Exchange Online PowerShell, which are on neither list."})
 
 	// Reads no check named come first: they make the rest uncertain.
 	for _, fl := range f.Failures() {
@@ -376,7 +376,7 @@ func accountChecks(f *facts, r *Report) []Check {
 			if len(acc.MFAMethods) > 0 {
 				out = append(out, Check{ID: "mfa-methods", Title: "MFA methods of " + upn, Result: Warn,
 					Reason: "Registered: " + strings.Join(acc.MFAMethods, ", ") + ". A non-interactive account cannot answer them if a policy asks.",
-					Fix:    "Remove the methods, or make sure no policy demands MFA from the allowed IPs (the What If step shows this)."})
+					Fix:    "Remove the methods, or make sure no policy demands MFA from the allowed IPs (mgmtsession whatif shows this)."})
 			}
 		}
 		if acc.PasswordExpiry {
@@ -437,7 +437,7 @@ func locationCountCheck(f *facts) Check {
 		}
 	}
 	c := Check{ID: "location-count", Title: title, Result: Pass,
-		Reason: fmt.Sprintf("%d IP named locations of the limit of %d; the setup adds 1.", n, ipLocationLimit)}
+		Reason: fmt.Sprintf("%s of the limit of %d; the setup adds 1.", ipLocations(n), ipLocationLimit)}
 	if n+1 > ipLocationLimit {
 		c.Result = Fail
 		c.Fix = "Delete an unused IP named location first."
@@ -466,12 +466,12 @@ func managedPolicyChecks(f *facts) []Check {
 		case p.State == ca.StateReportOnly:
 			c.Result = Warn
 			c.Reason = "Report-only for now; Microsoft may switch it on by itself about 45 days after it appeared."
-			c.Fix = "Decide before then: exclude the management account if it covers it (the What If step shows whether it does)."
+			c.Fix = "Decide before then: exclude the management account if it covers it (mgmtsession whatif shows whether it does)."
 			if blocksDeviceCode {
 				c.Reason += " Once on, it blocks device code sign-in, this tool's default over SSH."
 			}
 		case p.State == ca.StateEnabled:
-			c.Result, c.Reason = Info, "Enabled (Microsoft-managed): the What If step shows whether it covers the management account."
+			c.Result, c.Reason = Info, "Enabled (Microsoft-managed): mgmtsession whatif shows whether it covers the management account."
 		default:
 			c.Result, c.Reason = Pass, "Disabled."
 		}
@@ -574,4 +574,12 @@ func breakGlassCheck(f *facts, r *Report) Check {
 		c.Reason = strings.Join(r.BreakGlass, ", ") + " are excluded from every enabled policy; the setup keeps them excluded."
 	}
 	return c
+}
+
+// ipLocations says "1 IP named location", "2 IP named locations".
+func ipLocations(n int) string {
+	if n == 1 {
+		return "1 IP named location"
+	}
+	return fmt.Sprintf("%d IP named locations", n)
 }

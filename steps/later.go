@@ -3,22 +3,32 @@ package steps
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"mgmtsession/text"
 )
 
-// Later is a step of the procedure that this build lists but does not offer
-// yet. It says so instead of pretending.
+// Later is a step of the procedure that this build lists and describes but
+// does not run yet. It says what it will do instead of pretending.
 type Later struct {
-	title, what string
+	title, what, meanwhile string
 }
 
-// NewLater lists a step that is not available yet.
-func NewLater(title, what string) *Later { return &Later{title: title, what: what} }
+// NewLater lists a step that comes with the next build; meanwhile is the
+// command that does its work today.
+func NewLater(title, what, meanwhile string) *Later {
+	return &Later{title: title, what: what, meanwhile: meanwhile}
+}
 
 func (l *Later) Title() string                  { return l.title }
 func (l *Later) Status() Status                 { return Unavailable }
-func (l *Later) Init() tea.Cmd                  { return nil }
+func (l *Later) Enter(*State) tea.Cmd           { return nil }
 func (l *Later) Update(tea.Msg) (Step, tea.Cmd) { return l, nil }
 func (l *Later) Keys() []key.Binding            { return nil }
-func (l *Later) View(int) string {
-	return l.what + "\n\nThis step is not available in this build yet."
+func (l *Later) Focused() bool                  { return false }
+func (l *Later) Busy() bool                     { return false }
+func (l *Later) CanAdvance() (bool, string) {
+	return false, l.title + " comes with the next build: this one ends here."
+}
+func (l *Later) View(th *Theme, width int) string {
+	return text.Hang(l.what, width, 0) + "\n\n" + th.Pal.Muted(text.Hang("This step comes with the next build. Until then, "+l.meanwhile+" does it from the command line.", width, 0)) + "\n"
 }

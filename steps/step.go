@@ -1,12 +1,19 @@
 // Package steps holds one model per wizard step. Each depends on the
 // smallest interface it needs, does its I/O in tea.Cmds that return
 // messages, and renders only its own content; the root model in ui/ owns the
-// layout.
+// layout, the shared State and the Theme, and hands both to the steps.
 package steps
 
 import (
+	"context"
+
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+
+	"mgmtsession/graph"
+	"mgmtsession/preflight"
+	"mgmtsession/text"
 )
 
 // Status is where a step stands, shown in the step list.
@@ -22,15 +29,74 @@ const (
 	Failed                    // failed; retry is offered
 )
 
-// Step is one step of the wizard.
+// Step is one step of the wizard. The root calls Enter each time the step
+// becomes active, sends it every message (its own find it even after the
+// operator has moved on), and asks Focused, Busy and CanAdvance before it
+// acts on a key itself.
 type Step interface {
 	Title() string
 	Status() Status
-	// Init starts the step's work when it becomes active.
-	Init() tea.Cmd
+	// Enter is called on every visit. Entering is not starting: a step
+	// starts its work once, from the first Enter that finds what it needs
+	// in the State, and a revisit shows the result. A write step must
+	// never write again because it was entered again.
+	Enter(*State) tea.Cmd
 	Update(tea.Msg) (Step, tea.Cmd)
-	// View renders the step's content for the given width.
-	View(width int) string
+	// View renders the step's content at the given width with the theme
+	// of the moment (the background may change while the wizard runs).
+	View(th *Theme, width int) string
 	// Keys are the step's own key bindings, for the help footer.
 	Keys() []key.Binding
+	// Focused says that the step has an input with focus: it gets every
+	// key first, and the root keeps only Ctrl+C.
+	Focused() bool
+	// Busy says that the step is in the middle of something that must not
+	// be cut short (a write): quitting or leaving asks first.
+	Busy() bool
+	// CanAdvance says whether the operator may go to the next step, and
+	// if not, why and what to do (retry, or the explicit skip).
+	CanAdvance() (bool, string)
+}
+
+// State is what the wizard has learnt so far, shared by every step. The root
+// owns it; a step reads it and proposes changes with a message implementing
+// Change, which the root applies before any step sees the message.
+type State struct {
+	Client     *graph.Client
+	Session    *graph.Session
+	Report     *preflight.Report
+	WhatIf     any // the What If step's result, for Allowed IPs and Turn on
+	AllowedIPs []string
+	Method     string // "service-account" or "global-admin"
+	Plan       any    // change.Plan once the Allowed IPs step has made one
+	Run        any    // the Create step's applied run
+}
+
+// Change is a message that changes the shared State.
+type Change interface {
+	Apply(*State)
+}
+
+// Theme is the styling of the moment: the palette built from the terminal's
+// background, and whether the wizard is in accessible mode (no animation).
+type Theme struct {
+	Pal        text.Palette
+	Accessible bool
+}
+
+// Spinner is the spinner's frame, or a still mark in accessible mode where
+// nothing may animate.
+func (th *Theme) Spinner(s spinner.Model) string {
+	if th.Accessible {
+		return "…"
+	}
+	return s.View()
+}
+
+// Deps are the dependencies the steps are built with once: the context that
+// ends with the program, how to sign in, and how to run the preflight.
+type Deps struct {
+	Ctx       context.Context
+	Auth      Authenticator
+	Preflight func(context.Context, *graph.Client, graph.Session) (*preflight.Report, error)
 }

@@ -37,7 +37,11 @@ func Hang(text string, width, indent int) string {
 	if width <= indent+20 {
 		return text
 	}
-	lines := strings.Split(ansi.Wrap(text, width-indent, ""), "\n")
+	// ansi.Wrap breaks after every hyphen, which split flags such as
+	// "--auth secret" across lines; a non-breaking hyphen keeps them whole.
+	const nonBreaking = "\u2011"
+	wrapped := ansi.Wrap(strings.ReplaceAll(text, "-", nonBreaking), width-indent, "")
+	lines := strings.Split(strings.ReplaceAll(wrapped, nonBreaking, "-"), "\n")
 	pad := strings.Repeat(" ", indent)
 	for i := 1; i < len(lines); i++ {
 		lines[i] = pad + lines[i]

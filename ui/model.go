@@ -1,7 +1,8 @@
 // Package ui is the wizard's root Bubble Tea model: the header with the
 // Management ON/OFF badge, the step list, the active step's content and the
-// key help. It owns the layout and forwards messages to the active step; it
-// does no I/O itself.
+// key help. It owns the layout, the shared steps.State and the theme, and
+// forwards messages to the steps; it does no I/O itself. Accessible mode
+// (accessible.go) drives the same steps as line-based prompts instead.
 package ui
 
 import (
@@ -20,6 +21,7 @@ import (
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
 	"mgmtsession/steps"
+	"mgmtsession/text"
 )
 
 // Config is what the wizard needs from the command line.
@@ -33,21 +35,21 @@ type Config struct {
 
 // Model is the root model.
 type Model struct {
-	ctx        context.Context
-	cfg        Config
-	styles     Styles
-	keys       keyMap
-	help       help.Model
-	vp         viewport.Model
-	width      int
-	height     int
-	steps      []steps.Step
-	active     int
-	session    *graph.Session
-	report     *preflight.Report
-	showBadge  bool
-	statusLine string
-	aborted    bool
+	cfg         Config
+	state       *steps.State
+	theme       *steps.Theme
+	styles      Styles
+	keys        keyMap
+	help        help.Model
+	vp          viewport.Model
+	width       int
+	height      int
+	steps       []steps.Step
+	active      int
+	showDetails bool
+	confirmQuit bool
+	statusLine  string
+	aborted     bool
 }
 
 // Aborted reports whether the operator stopped the wizard with Ctrl+C.
@@ -55,29 +57,41 @@ func (m Model) Aborted() bool { return m.aborted }
 
 const listWidth = 24
 
-// New builds the wizard with its steps; only Sign in starts available.
+// New builds the wizard with its steps, once: a step keeps its own state for
+// the whole run, and revisiting it shows that state.
 func New(ctx context.Context, cfg Config) Model {
-	m := Model{ctx: ctx, cfg: cfg, keys: newKeyMap(), help: help.New(), width: 80, height: 24}
-	m.styles = newStyles(true, cfg.Accessible)
+	m := Model{cfg: cfg, state: &steps.State{}, keys: newKeyMap(), help: help.New(), width: 80, height: 24}
+	m.setBackground(true)
 	m.vp = viewport.New()
-	m.vp.KeyMap.Left.SetEnabled(false) // ← and → move between steps
-	m.vp.KeyMap.Right.SetEnabled(false)
-	m.steps = []steps.Step{
-		steps.NewSignIn(ctx, cfg.Auth, m.styles.pal),
-		steps.NewLater("Preflight", "Read-only checks of the tenant."),
-		steps.NewLater("What If check", "Which Conditional Access policies would demand MFA of the management account, or block it, from the allowed IPs and from elsewhere."),
-		steps.NewLater("Allowed IPs", "The platform's egress ranges, and the named location and policy that keep MFA mandatory everywhere else."),
-		steps.NewLater("Choose the method", "A management service account (recommended) or Global Admin credentials."),
-		steps.NewLater("Create", "Create the account, assign its roles, apply the location, policy and exclusions, and verify each write."),
-		steps.NewLater("Turn on", "Confirm the condition and turn the management session on."),
-		steps.NewLater("Auto-enable", "Whether the session turns on by itself when operators act; the summary and report."),
-	}
+	m.vp.KeyMap = viewport.KeyMap{} // the root maps the scrolling keys itself
+	m.steps = newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight})
 	m.layout()
 	return m
 }
 
+// newSteps lists the procedure of SPEC section 4; the steps this build does
+// not run yet say what they will do and which command does it meanwhile.
+func newSteps(deps steps.Deps) []steps.Step {
+	return []steps.Step{
+		steps.NewSignIn(deps),
+		steps.NewPreflight(deps),
+		steps.NewLater("What If check", "Which Conditional Access policies would demand MFA of the management account, or block it, from the allowed IPs and from elsewhere: the \"before\" picture.", "mgmtsession whatif"),
+		steps.NewLater("Allowed IPs", "The platform's egress ranges, and the plan: the named location, the policy that keeps MFA mandatory everywhere else, and the exclusions, with the \"after\" picture.", "mgmtsession plan"),
+		steps.NewLater("Choose the method", "A management service account (recommended) or Global Admin credentials, with the trade-offs of each.", "mgmtsession plan --method"),
+		steps.NewLater("Create", "Create the account, assign its roles, apply the location, policy and exclusions, and verify each write.", "mgmtsession apply"),
+		steps.NewLater("Turn on", "Confirm the condition with the What If against the tenant as it now is, and turn the management session on.", "mgmtsession on"),
+		steps.NewLater("Auto-enable", "Whether the session turns on by itself when operators act; the summary and the report.", "mgmtsession apply --auto-enable"),
+	}
+}
+
+// setBackground rebuilds the styles and the theme every step renders with.
+func (m *Model) setBackground(dark bool) {
+	m.styles = newStyles(dark, m.cfg.Accessible)
+	m.theme = &steps.Theme{Pal: m.styles.pal, Accessible: m.cfg.Accessible}
+}
+
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.steps[0].Init())
+	return tea.Batch(tea.RequestBackgroundColor, m.steps[0].Enter(m.state))
 }
 
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -86,18 +100,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case tea.BackgroundColorMsg:
-		m.styles = newStyles(msg.IsDark(), m.cfg.Accessible)
-	case steps.SignedInMsg:
-		sess := msg.Session
-		m.session = &sess
-		client, run := msg.Client, m.cfg.Preflight
-		m.steps[1] = steps.NewPreflight(m.ctx, func(ctx context.Context) (*preflight.Report, error) {
-			return run(ctx, client, sess)
-		}, m.styles.pal)
-		m.statusLine = "Signed in. Press n for the preflight checks."
-	case steps.PreflightDoneMsg:
-		m.report = msg.Report
-		m.statusLine = ""
+		m.setBackground(msg.IsDark())
+	case steps.Change:
+		// The shared state changes before any step sees the message, and
+		// the active step may now have what it needs to start.
+		msg.Apply(m.state)
 	case tea.KeyPressMsg:
 		if cmd, handled := m.handleKey(msg); handled {
 			m.layout()
@@ -105,7 +112,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	// Messages go to every step: a step's own messages find it even after
-	// the operator has moved on, and the others ignore them.
+	// the operator has moved on, and the others ignore them. Keys go to
+	// the active step only.
 	for i, st := range m.steps {
 		if _, isKey := msg.(tea.KeyPressMsg); isKey && i != m.active {
 			continue
@@ -114,56 +122,119 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.steps[i] = next
 		cmds = append(cmds, cmd)
 	}
+	if _, isChange := msg.(steps.Change); isChange {
+		cmds = append(cmds, m.steps[m.active].Enter(m.state))
+	}
 	m.layout()
 	return m, tea.Batch(cmds...)
 }
 
+// handleKey acts on the keys the root owns, in order of precedence: Ctrl+C
+// always; the quit question while it is asked; everything else goes to a
+// step with focus; then the open help or details view; then the root keys.
+// It says whether the key was the root's.
 func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	m.statusLine = "" // a refusal or a hint answers one key press
+	cur := m.steps[m.active]
 	switch {
+	case key.Matches(msg, m.keys.Abort):
+		m.aborted = true
+		return tea.Quit, true
+	case m.confirmQuit:
+		switch msg.String() {
+		case "y", "Y":
+			return tea.Quit, true
+		case "n", "N", "esc":
+			m.confirmQuit = false
+		default:
+			m.statusLine = m.quitQuestion()
+		}
+		return nil, true
+	case cur.Focused():
+		return nil, false
+	case m.help.ShowAll && (key.Matches(msg, m.keys.Help) || key.Matches(msg, m.keys.Close)):
+		m.help.ShowAll = false
+		return nil, true
+	case m.showDetails && (key.Matches(msg, m.keys.Badge) || key.Matches(msg, m.keys.Close)):
+		m.showDetails = false
+		m.vp.GotoTop()
+		return nil, true
 	case key.Matches(msg, m.keys.Quit):
-		m.aborted = msg.String() == "ctrl+c"
+		if cur.Busy() {
+			m.confirmQuit = true
+			m.statusLine = m.quitQuestion()
+			return nil, true
+		}
 		return tea.Quit, true
 	case key.Matches(msg, m.keys.Help):
-		m.help.ShowAll = !m.help.ShowAll
+		m.help.ShowAll = true
 		return nil, true
 	case key.Matches(msg, m.keys.Badge):
-		m.showBadge = !m.showBadge
+		m.showDetails = true
+		m.vp.GotoTop()
 		return nil, true
+	case m.scroll(msg):
+		return nil, true
+	case m.showDetails:
+		return nil, true // the details view takes no step keys
 	case key.Matches(msg, m.keys.Next):
 		return m.move(+1), true
 	case key.Matches(msg, m.keys.Back):
 		return m.move(-1), true
-	case key.Matches(msg, m.keys.Up), key.Matches(msg, m.keys.Down):
-		var cmd tea.Cmd
-		m.vp, cmd = m.vp.Update(msg)
-		return cmd, true
 	}
 	return nil, false
 }
 
-// move goes to the previous or next step when it is available, starting it.
+func (m Model) quitQuestion() string {
+	return m.steps[m.active].Title() + " is still working and stopping now may leave it half done. Quit anyway? y/n"
+}
+
+// scroll moves the content on a scrolling key, and says whether it was one.
+func (m *Model) scroll(msg tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.vp.ScrollUp(1)
+	case key.Matches(msg, m.keys.Down):
+		m.vp.ScrollDown(1)
+	case key.Matches(msg, m.keys.PageUp):
+		m.vp.PageUp()
+	case key.Matches(msg, m.keys.PageDown):
+		m.vp.PageDown()
+	case key.Matches(msg, m.keys.Top):
+		m.vp.GotoTop()
+	case key.Matches(msg, m.keys.Bottom):
+		m.vp.GotoBottom()
+	default:
+		return false
+	}
+	return true
+}
+
+// move goes to the previous or next step. Forward needs the current step's
+// consent (a failed step needs its retry or an explicit skip); entering the
+// step starts its work only if it has not started yet.
 func (m *Model) move(delta int) tea.Cmd {
 	to := m.active + delta
 	if to < 0 || to >= len(m.steps) {
+		if delta > 0 {
+			m.statusLine = "This is the last step."
+		}
 		return nil
 	}
-	cur := m.steps[m.active].Status()
-	if delta > 0 && cur != steps.Done && cur != steps.Warning && cur != steps.Failed {
-		m.statusLine = "Finish this step first."
-		return nil
+	if delta > 0 {
+		if ok, why := m.steps[m.active].CanAdvance(); !ok {
+			m.statusLine = why
+			return nil
+		}
 	}
-	if m.steps[to].Status() == steps.Unavailable {
-		m.statusLine = m.steps[to].Title() + " is not available in this build yet."
-		return nil
-	}
-	m.active, m.statusLine, m.showBadge = to, "", false
+	m.active = to
 	m.vp.GotoTop()
-	return m.steps[to].Init()
+	return m.steps[to].Enter(m.state)
 }
 
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
-	v.AltScreen = !m.cfg.Accessible
+	v.AltScreen = true
 	v.WindowTitle = "mgmtsession"
 	return v
 }
@@ -174,16 +245,23 @@ func (m Model) View() tea.View {
 func (m *Model) layout() {
 	m.help.SetWidth(m.width)
 	m.keys.extra = m.steps[m.active].Keys()
-	content := m.steps[m.active].View(m.contentWidth())
-	if m.showBadge {
-		content = m.badgeDetails()
+	m.keys.first = m.active == 0
+	if m.help.ShowAll {
+		m.keys.Help.SetHelp("?", "close keys")
+	} else {
+		m.keys.Help.SetHelp("?", "keys")
 	}
-	title := m.styles.Header.Render(fmt.Sprintf("Step %d · %s", m.active, m.steps[m.active].Title()))
-	content = lipgloss.NewStyle().Width(m.contentWidth()).Render(title + "\n\n" + content)
-	chrome := lipgloss.Height(m.renderHeader()) + lipgloss.Height(m.renderFooter()) + 1
-	if m.statusLine != "" {
-		chrome++
+	var content string
+	if m.showDetails {
+		content = m.styles.Header.Render("Management session") + "\n\n" + m.badgeDetails()
+	} else {
+		title := m.styles.Header.Render(fmt.Sprintf("Step %d · %s", m.active, m.steps[m.active].Title()))
+		content = title + "\n\n" + m.steps[m.active].View(m.theme, m.contentWidth())
 	}
+	content = lipgloss.NewStyle().Width(m.contentWidth()).Render(strings.TrimRight(content, "\n"))
+	// The header, one status row (a hint, a refusal or where the content
+	// continues) and the footer.
+	chrome := lipgloss.Height(m.renderHeader()) + 1 + lipgloss.Height(m.renderFooter())
 	m.vp.SetWidth(m.contentWidth())
 	m.vp.SetHeight(max(3, m.height-chrome))
 	m.vp.SetContent(content)
@@ -199,11 +277,31 @@ func (m Model) render() string {
 	} else {
 		parts = append(parts, m.vp.View())
 	}
-	if m.statusLine != "" {
-		parts = append(parts, m.styles.Status.Render(ansi.Truncate(m.statusLine, m.width, "…")))
-	}
-	parts = append(parts, m.renderFooter())
+	parts = append(parts, m.renderStatusRow(), m.renderFooter())
 	return lipgloss.JoinVertical(lipgloss.Left, parts...)
+}
+
+// renderStatusRow is the one-line answer to the last key, or else where the
+// content continues when it does not fit.
+func (m Model) renderStatusRow() string {
+	if m.statusLine != "" {
+		return m.styles.Status.Render(ansi.Truncate(m.statusLine, m.width, "…"))
+	}
+	total, shown := m.vp.TotalLineCount(), m.vp.VisibleLineCount()
+	if total <= shown {
+		return ""
+	}
+	var where string
+	switch {
+	case m.vp.AtTop():
+		where = fmt.Sprintf("↓ %d more lines below: ↓/j, PgDn, End", total-shown)
+	case m.vp.AtBottom():
+		where = "↑ the end; more above: ↑/k, PgUp, Home"
+	default:
+		where = fmt.Sprintf("↕ %d%%: ↑/↓, PgUp/PgDn, Home/End", int(m.vp.ScrollPercent()*100))
+	}
+	pad := max(0, m.width-ansi.StringWidth(where))
+	return strings.Repeat(" ", pad) + m.styles.Footer.Render(ansi.Truncate(where, m.width, "…"))
 }
 
 func (m Model) contentWidth() int {
@@ -213,31 +311,45 @@ func (m Model) contentWidth() int {
 	return m.width
 }
 
-// management is the badge state: unknown until preflight has read it.
+// management is the badge's text: what preflight read, or that it has not
+// read it yet.
 func (m Model) management() string {
-	if m.report == nil {
-		return "?"
+	switch {
+	case m.state.Report == nil:
+		return "not read yet"
+	case m.state.Report.Management == preflight.ManagementUnknown || m.state.Report.Management == "":
+		return "unknown"
 	}
-	return m.report.Management
+	return m.state.Report.Management
 }
 
 func (m Model) renderHeader() string {
-	tenant, operator := "not signed in", ""
-	if m.session != nil {
-		tenant = m.session.TenantID
-		operator = m.session.UPN
+	parts := []string{"mgmtsession"}
+	switch sess := m.state.Session; {
+	case sess == nil:
+		parts = append(parts, "not signed in")
+	default:
+		tenant := sess.TenantID
+		// A tenant whose organization could not be read keeps the id it
+		// was signed in to, rather than "()".
+		if r := m.state.Report; r != nil && (r.TenantName != "" || r.InitialDomain != "") {
+			tenant = strings.TrimSpace(r.TenantName + " (" + r.InitialDomain + ")")
+		}
+		parts = append(parts, safe.Text(tenant))
+		switch {
+		case sess.AppOnly:
+			parts = append(parts, "app-only sign-in")
+		case sess.UPN != "":
+			parts = append(parts, safe.Text(sess.UPN))
+		}
 	}
-	// A tenant whose organization could not be read keeps the id it was
-	// signed in to, rather than "()".
-	if m.report != nil && (m.report.TenantName != "" || m.report.InitialDomain != "") {
-		tenant = m.report.TenantName + " (" + m.report.InitialDomain + ")"
-	}
+	parts = append(parts, "cloud: "+safe.Text(m.cfg.Cloud))
 	badgeStyle := m.styles.BadgeOff
-	if m.management() == "ON" {
+	if m.management() == preflight.ManagementOn {
 		badgeStyle = m.styles.BadgeOn
 	}
 	badge := badgeStyle.Render("Management " + m.management())
-	left := fmt.Sprintf("mgmtsession · %s · %s · cloud: %s", safe.Text(tenant), safe.Text(operator), safe.Text(m.cfg.Cloud))
+	left := strings.Join(parts, " · ")
 	room := max(10, m.width-lipgloss.Width(badge)-1)
 	left = ansi.Truncate(left, room, "…")
 	gap := strings.Repeat(" ", max(1, m.width-lipgloss.Width(left)-lipgloss.Width(badge)))
@@ -254,47 +366,56 @@ func (m Model) renderStepList() string {
 		case st.Status() == steps.Unavailable:
 			style = m.styles.StepMuted
 		}
-		title := ansi.Truncate(fmt.Sprintf("%d %s", i, st.Title()), listWidth-5, "…")
+		title := ansi.Truncate(fmt.Sprintf("%d %s", i, st.Title()), listWidth-3-m.styles.markWidth, "…")
 		b.WriteString(pointer + stepMark(m.styles, st.Status()) + " " + style.Render(title) + "\n")
 	}
 	return b.String()
 }
 
+// stepMark is a step's mark, padded to the widest mark so that the titles
+// line up whatever the palette's marks look like.
 func stepMark(s Styles, st steps.Status) string {
 	p := s.pal
+	var mark string
 	switch st {
 	case steps.Done:
-		return p.MarkPass
+		mark = p.MarkPass
 	case steps.Warning:
-		return p.MarkWarn
+		mark = p.MarkWarn
 	case steps.Failed:
-		return p.MarkFail
+		mark = p.MarkFail
 	case steps.Running:
-		return p.Info("…")
+		mark = p.Info("…")
 	case steps.Pending:
-		return p.Info("•")
+		mark = p.Info("•")
+	default:
+		mark = p.Muted("·")
 	}
-	return p.Muted("·")
+	return mark + strings.Repeat(" ", max(0, s.markWidth-ansi.StringWidth(mark)))
 }
 
 // badgeDetails is what the Management badge opens.
 func (m Model) badgeDetails() string {
 	var b strings.Builder
+	width := m.contentWidth()
 	fmt.Fprintf(&b, "Management session: %s\n\n", m.management())
-	if m.report == nil {
-		b.WriteString("Not known yet: it is read during preflight.\n")
-		return b.String()
-	}
-	if len(m.report.Accounts) == 0 {
-		b.WriteString("No management account exists yet; the Create step makes one.\n")
-	}
-	for _, a := range m.report.Accounts {
-		state := "disabled"
-		if a.Enabled {
-			state = "enabled"
+	r := m.state.Report
+	if r == nil {
+		b.WriteString("Not known yet: preflight reads it once you are signed in.\n")
+	} else {
+		if len(r.Accounts) == 0 {
+			b.WriteString("No management account exists yet; the Create step makes one.\n")
 		}
-		fmt.Fprintf(&b, "Account %s (%s)\n  Roles: %s\n", safe.Text(a.UPN), state, safe.Text(strings.Join(a.Roles, ", ")))
+		for _, a := range r.Accounts {
+			state := "disabled"
+			if a.Enabled {
+				state = "enabled"
+			}
+			b.WriteString(text.Hang(fmt.Sprintf("Account %s (%s)", safe.Text(a.UPN), state), width, 2) + "\n")
+			b.WriteString(text.Hang("  Roles: "+safe.Text(strings.Join(a.Roles, ", ")), width, 9) + "\n")
+		}
 	}
-	b.WriteString("\nTurning the session off comes with the Turn on step in a later build.\nPress m to close.\n")
+	b.WriteString("\n" + text.Hang("Turning the session off from here comes with the Turn on step in the next build; until then, mgmtsession off turns it off.", width, 0) + "\n")
+	b.WriteString("\nPress m or Esc to close.\n")
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"mgmtsession/text"
 )
@@ -21,9 +22,18 @@ type Styles struct {
 	Footer     lipgloss.Style
 	Status     lipgloss.Style
 	pal        text.Palette
+	markWidth  int // the widest of the step list's marks, to line titles up
 }
 
 func newStyles(dark, accessible bool) Styles {
+	s := paletteStyles(dark, accessible)
+	for _, mark := range []string{s.pal.MarkPass, s.pal.MarkWarn, s.pal.MarkFail, s.pal.Info("…"), s.pal.Info("•"), s.pal.Muted("·")} {
+		s.markWidth = max(s.markWidth, ansi.StringWidth(mark))
+	}
+	return s
+}
+
+func paletteStyles(dark, accessible bool) Styles {
 	if accessible {
 		plain := lipgloss.NewStyle()
 		return Styles{
