@@ -134,6 +134,24 @@ func TestStatusThroughProxyInUSGov(t *testing.T) {
 	if !userCode.MatchString(errw.String()) || !strings.Contains(errw.String(), "https://login.microsoftonline.us/") {
 		t.Errorf("the device code and the cloud's address are not on stderr: %q", errw)
 	}
+	// The What If follows the cloud too: Graph's evaluate is asked on the
+	// US Government cloud's Graph root.
+	out.Reset()
+	code = cli.Run(ctx, []string{"whatif", "--cloud", "usgov", "--auth", "devicecode", "--tenant", sim.TenantID(),
+		"--user", adeleUPN, "--ip", outsideIP, "--country", "US"},
+		cli.Streams{In: strings.NewReader(""), Out: &out, Err: errw})
+	if code != 0 {
+		t.Fatalf("whatif: exit %d: %s", code, errw)
+	}
+	evaluated := false
+	for _, req := range front.Seen() {
+		if strings.HasSuffix(req, "/identity/conditionalAccess/evaluate") {
+			evaluated = strings.HasPrefix(req, "graph.microsoft.us ")
+		}
+	}
+	if !evaluated {
+		t.Errorf("Graph's What If was not asked on graph.microsoft.us: %v", front.Seen())
+	}
 	for _, target := range proxy.Seen() {
 		if target != "login.microsoftonline.us:443" && target != "graph.microsoft.us:443" {
 			t.Errorf("a tunnel to %s", target)

@@ -144,6 +144,14 @@ func ExplainSignIn(err error, method string) SignInHelp {
 	if n := networkError(err); n != nil {
 		return explainNetwork(n)
 	}
+	if method == AuthAzureCLI {
+		// The Azure CLI signs in on its own, in the cloud it is set to;
+		// its refusals (not signed in, another tenant, another cloud) are
+		// all mended there.
+		return SignInHelp{Cause: "The Azure CLI gave no token: " + strings.TrimSpace(err.Error()),
+			Fix: "run 'az login --tenant TENANT' (first 'az cloud set --name AzureUSGovernment' or AzureChinaCloud for a national cloud), or use --auth devicecode.",
+			Settings: []Setting{SettingMethod}}
+	}
 	return SignInHelp{Cause: strings.TrimSpace(err.Error()),
 		Fix: "run it again with a debug log and read what the log records about the exchange.", Settings: []Setting{SettingDebugLog}}
 }

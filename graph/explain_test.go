@@ -26,6 +26,7 @@ func TestExplainSignInError(t *testing.T) {
 		{"code only in the text", errors.New("AzureCLICredential: ERROR: AADSTS90002: Tenant 'x' not found."), graph.AuthAzureCLI, "Fix (--tenant, --cloud): check the tenant"},
 		{"expired device code", wrapped(70020, "expired"), graph.AuthDeviceCode, "within 15 minutes"},
 		{"unknown code keeps Entra's words", wrapped(50058, "Session information is not sufficient."), graph.AuthDeviceCode, "AADSTS50058: Session information is not sufficient.\nFix (--debug-log): look the code up at https://login.microsoftonline.com/error?code=50058"},
+		{"the Azure CLI not signed in", errors.New("AzureCLICredential: ERROR: Please run 'az login' to setup account."), graph.AuthAzureCLI, "Fix (--auth): run 'az login --tenant TENANT'"},
 		{"no code at all", errors.New("dial tcp: connection refused"), graph.AuthDeviceCode, "connection refused\nFix (--debug-log): run it again with a debug log"},
 		{"wording alone decides nothing", errors.New("the word expired, no code"), graph.AuthDeviceCode, "the word expired, no code\nFix (--debug-log): run it again with a debug log"},
 	}
