@@ -149,7 +149,7 @@ func ExplainSignIn(err error, method string) SignInHelp {
 		// its refusals (not signed in, another tenant, another cloud) are
 		// all mended there.
 		return SignInHelp{Cause: "The Azure CLI gave no token: " + strings.TrimSpace(err.Error()),
-			Fix: "run 'az login --tenant TENANT' (first 'az cloud set --name AzureUSGovernment' or AzureChinaCloud for a national cloud), or use --auth devicecode.",
+			Fix:      "run 'az login --tenant TENANT' (first 'az cloud set --name AzureUSGovernment' or AzureChinaCloud for a national cloud), or use --auth devicecode.",
 			Settings: []Setting{SettingMethod}}
 	}
 	return SignInHelp{Cause: strings.TrimSpace(err.Error()),
