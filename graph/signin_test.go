@@ -3,6 +3,8 @@ package graph_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
@@ -208,5 +210,41 @@ func TestSignInNetworkFailuresAreExplained(t *testing.T) {
 				t.Errorf("explanation:\n%s\nwant %q", text, c.fix)
 			}
 		})
+	}
+}
+
+// --auth certificate against the simulated authority: an app-only session
+// with a PEM (certificate and key) or a PFX registered on the app, and
+// AADSTS700027, explained, with a certificate the app does not know.
+func TestCertificateSignIn(t *testing.T) {
+	srv := tenant(t, "")
+	data, err := os.ReadFile("testdata/cert-only.pem")
+	must(t, err)
+	block, _ := pem.Decode(data)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	must(t, err)
+	signIn := func(path, password string) (graph.Session, error) {
+		cred, err := graph.NewCredential(graph.AuthOptions{Method: graph.AuthCertificate, TenantID: srv.TenantID(),
+			ClientID: tenantsim.DemoAppClientID, CertPath: path, CertPassword: password,
+			Cloud: simCloud(srv), Transport: srv.Transport(), DisableInstanceDiscovery: true})
+		if err != nil {
+			return graph.Session{}, err
+		}
+		return graph.SignIn(testCtx(t), cred, simCloud(srv))
+	}
+	_, err = signIn("testdata/app-cert.pem", "")
+	var se *graph.SignInError
+	if !errors.As(err, &se) || se.Code != 700027 {
+		t.Fatalf("a certificate the app does not know: %v, want AADSTS700027", err)
+	}
+	if text := graph.ExplainSignIn(err, graph.AuthCertificate).Text(); !strings.Contains(text, "Fix (--cert): upload the certificate's public part") {
+		t.Errorf("explanation %q", text)
+	}
+	srv.AddAppCertificate(cert)
+	for _, c := range []struct{ path, password string }{{"testdata/app-cert.pem", ""}, {"testdata/app-cert.pfx", "pfx-test-password"}} {
+		sess, err := signIn(c.path, c.password)
+		if err != nil || !sess.AppOnly || sess.TenantID != srv.TenantID() {
+			t.Errorf("%s: %+v, %v", c.path, sess, err)
+		}
 	}
 }

@@ -1,8 +1,11 @@
 package tenantsim
 
 import (
+	"crypto"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +14,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"mgmtsession/ca"
@@ -236,7 +240,12 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory.")
 			return
 		}
-		if !hmac.Equal([]byte(f.Get("client_secret")), []byte(s.secret)) {
+		if f.Get("client_assertion_type") == clientAssertionType {
+			if e := s.checkClientAssertion(f.Get("client_assertion"), clientID); e != nil {
+				e.write(w)
+				return
+			}
+		} else if !hmac.Equal([]byte(f.Get("client_secret")), []byte(s.secret)) {
 			oauthError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided.")
 			return
 		}
@@ -541,4 +550,81 @@ func (s *Server) authenticate(r *http.Request) (*caller, *graphError) {
 		return nil, unauth("The user or administrator has not consented or the account is disabled.")
 	}
 	return &caller{UserID: c.Oid, Scopes: strings.Fields(c.Scp)}, nil
+}
+
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// appCertificates are the certificates registered on the demo app of each
+// server (AddAppCertificate), by SHA-256 thumbprint. They live beside the
+// server rather than in its state: a certificate is a test's, not the
+// demo tenant's.
+var appCertificates sync.Map // *Server -> *sync.Map of thumbprint -> *x509.Certificate
+
+// AddAppCertificate registers a certificate on the demo app, as an
+// administrator uploads its public part under Certificates & secrets: the
+// client-credentials grant then accepts an assertion signed with its key.
+func (s *Server) AddAppCertificate(cert *x509.Certificate) {
+	m, _ := appCertificates.LoadOrStore(s, &sync.Map{})
+	sum := sha256.Sum256(cert.Raw)
+	m.(*sync.Map).Store(base64.StdEncoding.EncodeToString(sum[:]), cert)
+}
+
+// checkClientAssertion checks a certificate credential as Entra does: a
+// JWT signed (PS256 or RS256) by a certificate registered on the app, for
+// this client, not expired.
+func (s *Server) checkClientAssertion(assertion, clientID string) *oauthErr {
+	invalid := func(desc string) *oauthErr {
+		return &oauthErr{http.StatusUnauthorized, "invalid_client", 700027, desc}
+	}
+	parts := strings.Split(assertion, ".")
+	if len(parts) != 3 {
+		return invalid("Client assertion is not a valid JWT.")
+	}
+	var header struct {
+		Alg     string `json:"alg"`
+		X5tS256 string `json:"x5t#S256"`
+		X5t     string `json:"x5t"`
+	}
+	var claims struct {
+		Iss, Sub string
+		Exp      int64 `json:"exp"`
+	}
+	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
+	cb, err2 := base64.RawURLEncoding.DecodeString(parts[1])
+	sig, err3 := base64.RawURLEncoding.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &header) != nil || json.Unmarshal(cb, &claims) != nil {
+		return invalid("Client assertion is not a valid JWT.")
+	}
+	var cert *x509.Certificate
+	if m, ok := appCertificates.Load(s); ok && header.X5tS256 != "" {
+		if c, ok := m.(*sync.Map).Load(header.X5tS256); ok {
+			cert = c.(*x509.Certificate)
+		}
+	}
+	if cert == nil {
+		return invalid("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]")
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return invalid("Client assertion failed signature validation.")
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	var err error
+	switch header.Alg {
+	case "PS256":
+		err = rsa.VerifyPSS(pub, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+	case "RS256":
+		err = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig)
+	default:
+		err = fmt.Errorf("algorithm %q", header.Alg)
+	}
+	switch {
+	case err != nil:
+		return invalid("Client assertion failed signature validation.")
+	case claims.Iss != clientID || claims.Sub != clientID:
+		return invalid("Client assertion audience or issuer claims are not valid.")
+	case time.Now().Unix() > claims.Exp:
+		return &oauthErr{http.StatusUnauthorized, "invalid_client", 700024, "Client assertion is not within its valid time range."}
+	}
+	return nil
 }
