@@ -243,7 +243,7 @@ func (e *Env) clientID() string {
 	switch {
 	case e.opts.ClientID != "":
 		return e.opts.ClientID
-	case e.Sim != nil && e.opts.Auth == graph.AuthSecret:
+	case e.Sim != nil && (e.opts.Auth == graph.AuthSecret || e.opts.Auth == graph.AuthCertificate):
 		return tenantsim.DemoAppClientID
 	}
 	return graph.DefaultClientID

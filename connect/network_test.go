@@ -156,7 +156,7 @@ func TestProxyAndTLSFailuresAreExplained(t *testing.T) {
 		kind                graph.NetworkKind
 		fix                 string
 	}{
-		{"proxy wants credentials", connecttest.NewConnectProxy(t, front.Addr(), http.StatusProxyAuthRequired).Srv.URL, caFile,
+		{"proxy wants credentials", strings.Replace(connecttest.NewConnectProxy(t, front.Addr(), http.StatusProxyAuthRequired).Srv.URL, "http://", "http://alice:proxy-s3cret@", 1), caFile,
 			graph.NetProxyRefused, "give them in HTTPS_PROXY: http://USER:PASSWORD@proxy:port"},
 		{"proxy forbids the host", connecttest.NewConnectProxy(t, front.Addr(), http.StatusForbidden).Srv.URL, caFile,
 			graph.NetProxyRefused, "The proxy refused to connect to login.microsoftonline.us (403 Forbidden)"},
@@ -174,6 +174,10 @@ func TestProxyAndTLSFailuresAreExplained(t *testing.T) {
 			text := graph.ExplainSignIn(err, graph.AuthDeviceCode).Text()
 			if !strings.Contains(text, c.fix) || strings.Contains(text, "try again") {
 				t.Errorf("explanation:\n%s\nwant %q", text, c.fix)
+			}
+			// The proxy's password, in HTTPS_PROXY, is never repeated.
+			if strings.Contains(err.Error()+text, "proxy-s3cret") {
+				t.Errorf("the proxy password reached the error: %v\n%s", err, text)
 			}
 		})
 	}
