@@ -49,8 +49,8 @@ func NewPreflight(deps Deps) *Preflight {
 	return &Preflight{
 		deps: deps, status: Pending,
 		spin:  spinner.New(spinner.WithSpinner(spinner.Dot)),
-		rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run the checks again")),
-		skip:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "continue despite the failures")),
+		rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "read again")),
+		skip:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip")),
 	}
 }
 
@@ -78,7 +78,7 @@ func (p *Preflight) CanAdvance() (bool, string) {
 	case p.status == Done || p.status == Warning || p.skipped && p.status == Failed:
 		return true, ""
 	case p.status == Failed:
-		return false, "Preflight failed: press r to run the checks again once fixed, or s to continue anyway."
+		return false, "Preflight failed: press r to read again once fixed, or s to go on anyway."
 	}
 	return false, "Wait for the checks to finish."
 }

@@ -191,7 +191,7 @@ func TestPreflightFailedNeedsRetryOrSkip(t *testing.T) {
 	d := newDriver(t, steps.NewPreflight(steps.Deps{Ctx: context.Background(), Preflight: preflight.Run}), signedIn(t, env))
 	d.enter()
 	d.until("judged the tenant", func() bool { return d.step.Status() == steps.Failed })
-	if ok, why := d.step.CanAdvance(); ok || !strings.Contains(why, "press r") || !strings.Contains(why, "s to continue") {
+	if ok, why := d.step.CanAdvance(); ok || !strings.Contains(why, "press r") || !strings.Contains(why, "s to go on anyway") {
 		t.Errorf("CanAdvance = %v, %q after a failed check; want a refusal offering r and s", ok, why)
 	}
 	d.key('s')

@@ -186,7 +186,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 }
 
 func (m Model) quitQuestion() string {
-	return m.steps[m.active].Title() + " is still working and stopping now may leave it half done. Quit anyway? y/n"
+	return m.steps[m.active].Title() + " is still working: stopping may leave it half done. Quit anyway? y/n"
 }
 
 // scroll moves the content on a scrolling key, and says whether it was one.
@@ -267,7 +267,22 @@ func (m *Model) layout() {
 	m.vp.SetContent(content)
 }
 
-func (m Model) renderFooter() string { return m.styles.Footer.Render(m.help.View(m.keys)) }
+// renderFooter is the key help. When a step's keys leave no room, their
+// descriptions shrink to a word before the root's keys go: q and ? must
+// stay visible.
+func (m Model) renderFooter() string {
+	view := m.help.View(m.keys)
+	if !m.help.ShowAll && ansi.StringWidth(view) > m.width {
+		short := m.keys
+		short.extra = nil
+		for _, k := range m.keys.extra {
+			word, _, _ := strings.Cut(k.Help().Desc, " ")
+			short.extra = append(short.extra, key.NewBinding(key.WithKeys(k.Keys()...), key.WithHelp(k.Help().Key, word)))
+		}
+		view = ansi.Truncate(m.help.View(short), m.width, "…")
+	}
+	return m.styles.Footer.Render(view)
+}
 
 func (m Model) render() string {
 	parts := []string{m.renderHeader()}
@@ -324,7 +339,12 @@ func (m Model) management() string {
 }
 
 func (m Model) renderHeader() string {
-	parts := []string{"mgmtsession"}
+	var parts []string
+	if m.width >= 100 {
+		// Below that the tenant and the operator need the room more than
+		// the program's name does.
+		parts = append(parts, "mgmtsession")
+	}
 	switch sess := m.state.Session; {
 	case sess == nil:
 		parts = append(parts, "not signed in")

@@ -104,26 +104,31 @@ func TestWizardDeviceCodeBlocked(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	_, scr := screen(t, tm)
 	flat := strings.Join(strings.Fields(scr), " ") // wrapping aside
-	for _, want := range []string{"AADSTS53003", "Fix (--auth): sign in another way: browser", "r retry sign-in"} {
+	for _, want := range []string{"AADSTS53003", "Fix (--auth): sign in another way: --auth browser", "r retry sign-in"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("screen lacks %q:\n%s", want, scr)
 		}
 	}
 }
 
-// TestWizardRefusesLaterSteps: the steps not built yet say so instead of
-// pretending.
-func TestWizardRefusesLaterSteps(t *testing.T) {
+// TestWizardLaterStepsSayWhatTheyWillDo: the steps not built yet say what
+// they will do and which command does it meanwhile, and go no further.
+func TestWizardLaterStepsSayWhatTheyWillDo(t *testing.T) {
 	tm := startWizard(t, "default")
 	waitFor(t, tm, "Signed in as")
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
 	waitFor(t, tm, "passed,")
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
-	waitFor(t, tm, "not available in this build yet")
+	waitFor(t, tm, "comes with the next build")
+	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	waitFor(t, tm, "What If check comes with the next build: this one ends here.")
 	tm.Send(tea.KeyPressMsg{Code: 'm', Text: "m"})
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	_, scr := screen(t, tm)
 	if !strings.Contains(scr, "No management account exists yet") {
 		t.Errorf("the Management badge details are not shown:\n%s", scr)
+	}
+	if strings.Contains(scr, "not available in this build") || strings.Contains(scr, "in a later build") {
+		t.Errorf("a text points to a build that does not exist:\n%s", scr)
 	}
 }
