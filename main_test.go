@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -311,6 +312,53 @@ func TestInterruptDuringSignIn(t *testing.T) {
 			}
 			if got := p.errText(); !strings.Contains(got, "mgmtsession: aborted") || strings.Contains(got, "try again") {
 				t.Errorf("stderr %q, want \"mgmtsession: aborted\" and no advice to try again", got)
+			}
+		})
+	}
+}
+
+// TestAccessibleScripted: in accessible mode (--accessible, ACCESSIBLE=1,
+// TERM=dumb) the wizard is plain line-based prompts read from standard
+// input, so that `printf 'n\nq\n' | mgmtsession --accessible --demo` signs
+// in, runs the preflight and quits: no escape sequence, no repaint, no
+// carriage return, exit code 0.
+func TestAccessibleScripted(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"--accessible", nil, []string{"--accessible", "--demo"}},
+		{"ACCESSIBLE=1", []string{"ACCESSIBLE=1"}, []string{"--demo"}},
+		{"TERM=dumb", []string{"TERM=dumb"}, []string{"wizard", "--demo"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], c.args...)
+			cmd.Env = slices.DeleteFunc(append(os.Environ(), "MGMTSESSION_AS_MAIN=1"), func(kv string) bool {
+				return strings.HasPrefix(kv, "ACCESSIBLE=") || strings.HasPrefix(kv, "NO_COLOR=") || strings.HasPrefix(kv, "TERM=")
+			})
+			cmd.Env = append(cmd.Env, c.env...)
+			cmd.Stdin = strings.NewReader("n\nr\nq\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v; output:\n%s", err, out)
+			}
+			text := string(out)
+			for _, want := range []string{
+				"[PASS] Signed in as adele.admin@contoso-demo.com",
+				"== Step 1 of 7: Preflight ==",
+				"Contoso Demo Ltd (contosodemo.onmicrosoft.com): 7 passed, 3 warnings, 0 failed",
+				"Read 2 times; this is the latest read.",
+				"[r read again, n next, b back, m management, q quit] > q",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the transcript lacks %q:\n%s", want, text)
+				}
+			}
+			if strings.ContainsAny(text, "\x1b\r") {
+				t.Errorf("the transcript has escape sequences or carriage returns: %q", text[:min(len(text), 600)])
 			}
 		})
 	}
