@@ -78,7 +78,7 @@ func (s *SignIn) CanAdvance() (bool, string) {
 	case Done:
 		return true, ""
 	case Failed:
-		return false, "Sign-in failed: every later step needs it. Press r to try again, or quit (q) and choose another --auth."
+		return false, "Sign-in failed: press r to try again, or quit and sign in with another --auth."
 	}
 	return false, "Finish signing in first."
 }

@@ -319,9 +319,12 @@ func (m Model) renderStatusRow() string {
 	return strings.Repeat(" ", pad) + m.styles.Footer.Render(ansi.Truncate(where, m.width, "…"))
 }
 
+// maxContentWidth keeps lines readable on a wide terminal.
+const maxContentWidth = 110
+
 func (m Model) contentWidth() int {
 	if m.width >= 60 {
-		return m.width - listWidth - 1
+		return min(maxContentWidth, m.width-listWidth-1)
 	}
 	return m.width
 }
