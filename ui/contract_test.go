@@ -38,7 +38,12 @@ type driver struct {
 
 func newDriver(t *testing.T, scenario string, width, height int, demoState string) *driver {
 	t.Helper()
-	env, err := connect.Open(connect.Options{Demo: true, DemoScenario: scenario, DemoState: demoState, DemoApproveAfter: 200 * time.Millisecond})
+	return newDriverWith(t, connect.Options{Demo: true, DemoScenario: scenario, DemoState: demoState, DemoApproveAfter: 200 * time.Millisecond}, width, height)
+}
+
+func newDriverWith(t *testing.T, opts connect.Options, width, height int) *driver {
+	t.Helper()
+	env, err := connect.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +292,18 @@ func TestHeaderFooterAt80(t *testing.T) {
 	d.press("?")
 	if !strings.Contains(d.flat(), "? close keys") || !strings.Contains(d.flat(), "esc close") {
 		t.Errorf("the help view does not say ? closes it:\n%s", d.screen())
+	}
+}
+
+// TestHeaderAppOnly: an app-only sign-in says so in the header instead of
+// leaving the operator's slot empty.
+func TestHeaderAppOnly(t *testing.T) {
+	t.Setenv("MGMTSESSION_CLIENT_SECRET", "") // the demo application's own
+	d := newDriverWith(t, connect.Options{Demo: true, DemoScenario: "default", Auth: "secret"}, 120, 40)
+	d.signedIn()
+	header := strings.Split(d.screen(), "\n")[0]
+	if !strings.Contains(header, "· app-only sign-in · cloud: simulated (demo)") || strings.Contains(header, "·  ·") {
+		t.Errorf("header after an app-only sign-in: %q", header)
 	}
 }
 

@@ -343,11 +343,6 @@ func (m Model) management() string {
 
 func (m Model) renderHeader() string {
 	var parts []string
-	if m.width >= 100 {
-		// Below that the tenant and the operator need the room more than
-		// the program's name does.
-		parts = append(parts, "mgmtsession")
-	}
 	switch sess := m.state.Session; {
 	case sess == nil:
 		parts = append(parts, "not signed in")
@@ -374,6 +369,11 @@ func (m Model) renderHeader() string {
 	badge := badgeStyle.Render("Management " + m.management())
 	left := strings.Join(parts, " · ")
 	room := max(10, m.width-lipgloss.Width(badge)-1)
+	// The program's name comes only when it fits: the tenant and the
+	// operator need the room more.
+	if named := "mgmtsession · " + left; ansi.StringWidth(named) <= room {
+		left = named
+	}
 	left = ansi.Truncate(left, room, "…")
 	gap := strings.Repeat(" ", max(1, m.width-lipgloss.Width(left)-lipgloss.Width(badge)))
 	return m.styles.Header.Render(left) + gap + badge + "\n" + strings.Repeat("─", max(0, m.width))
