@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 
 	"mgmtsession/steps"
 	"mgmtsession/text"
@@ -35,6 +37,11 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		steps: newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight}),
 		msgs:  make(chan tea.Msg, 64), lines: make(chan string), cloud: cfg.Cloud,
 	}
+	// A terminal echoes what is typed; piped answers are echoed here, so
+	// that the transcript reads as a conversation either way.
+	if f, ok := in.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+		r.echo = true
+	}
 	go r.readLines(in)
 	return r.run()
 }
@@ -50,6 +57,7 @@ type lineRunner struct {
 	lines   chan string
 	eof     bool
 	shown   string // the active step's text as last printed, without figures
+	echo    bool
 	cloud   string
 	quitAsk bool
 	// inflight counts the commands running that are not timers: a
@@ -179,8 +187,39 @@ func (r *lineRunner) show() {
 	if key == r.shown || view == "" {
 		return
 	}
+	// A step that only gained lines (a note after a key) prints those;
+	// anything else is printed whole.
+	if added, ok := addedLines(r.shown, key, view); ok {
+		r.shown = key
+		r.println("%s\n", trimLines(added))
+		return
+	}
 	r.shown = key
 	r.println("%s\n", trimLines(view))
+}
+
+// addedLines is what view adds to the text last shown, when it only adds:
+// old and now are the figure-free forms of the last and the new text.
+func addedLines(old, now, view string) (string, bool) {
+	if old == "" {
+		return "", false
+	}
+	oldLines, nowLines, viewLines := strings.Split(old, "\n"), strings.Split(now, "\n"), strings.Split(view, "\n")
+	var added []string
+	i := 0
+	for j, l := range nowLines {
+		if i < len(oldLines) && oldLines[i] == l {
+			i++
+			continue
+		}
+		if strings.TrimSpace(viewLines[j]) != "" {
+			added = append(added, viewLines[j])
+		}
+	}
+	if i < len(oldLines) || len(added) == 0 {
+		return "", false
+	}
+	return strings.Join(added, "\n"), true
 }
 
 func trimLines(s string) string {
@@ -217,7 +256,9 @@ func (r *lineRunner) prompt() {
 
 // answer acts on one line and says whether to quit.
 func (r *lineRunner) answer(line string) bool {
-	fmt.Fprintln(r.out, line) // the answer on its own line, as a transcript reads
+	if r.echo {
+		fmt.Fprintln(r.out, line)
+	}
 	if r.quitAsk {
 		r.quitAsk = false
 		return strings.EqualFold(line, "y") || strings.EqualFold(line, "yes")
@@ -253,7 +294,6 @@ func (r *lineRunner) answer(line string) bool {
 	case "?":
 		r.println("Answers: n (or an empty line) goes to the next step, b to the previous one, m shows the management session, q quits; a step's own answers are listed in the prompt.")
 	default:
-		r.shown = ""
 		k := []rune(line)
 		if len(k) != 1 {
 			r.println("%q is not an answer here; ? lists them.", line)
