@@ -363,3 +363,29 @@ func TestAccessibleScripted(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessibleInTerminal: --accessible in a real terminal prints lines and
+// never moves the cursor or animates: after the first line there is no
+// escape sequence, the answers typed are echoed once (by the terminal), and q
+// ends it with exit code 0.
+func TestAccessibleInTerminal(t *testing.T) {
+	term := startInTerminal(t, "--accessible", "--demo")
+	term.waitFor("[n next, m management, q quit] >")
+	term.press("n\r")
+	term.waitFor("[r read again, n next")
+	term.press("q\r")
+	if code := term.exitCode(); code != 0 {
+		t.Errorf("exit code %d after q, want 0", code)
+	}
+	out := term.output()
+	start := strings.Index(out, "mgmtsession wizard, accessible mode")
+	if start < 0 {
+		t.Fatalf("no accessible transcript:\n%q", out)
+	}
+	if body := out[start:]; strings.Contains(body, "\x1b") {
+		t.Errorf("escape sequences in accessible mode: %q", body[:min(len(body), 800)])
+	}
+	if n := strings.Count(out, "> n"); n != 1 {
+		t.Errorf("the answer n appears %d times after its prompt, want 1 (the terminal's echo):\n%s", n, term.screen())
+	}
+}
