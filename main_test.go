@@ -385,7 +385,7 @@ func TestAccessibleInTerminal(t *testing.T) {
 	if body := out[start:]; strings.Contains(body, "\x1b") {
 		t.Errorf("escape sequences in accessible mode: %q", body[:min(len(body), 800)])
 	}
-	if n := strings.Count(out, "> n"); n != 1 {
-		t.Errorf("the answer n appears %d times after its prompt, want 1 (the terminal's echo):\n%s", n, term.screen())
+	if answer := strings.ReplaceAll(out, "\r", ""); !strings.Contains(answer, "> n\n") || strings.Contains(answer, "> n\nn\n") {
+		t.Errorf("the answer n is not echoed exactly once (by the terminal):\n%q", answer[strings.Index(answer, "> n"):][:40])
 	}
 }
