@@ -6,11 +6,13 @@ package steps
 
 import (
 	"context"
+	"net/netip"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
+	"mgmtsession/change"
 	"mgmtsession/graph"
 	"mgmtsession/preflight"
 	"mgmtsession/text"
@@ -62,15 +64,51 @@ type Step interface {
 // owns it; a step reads it and proposes changes with a message implementing
 // Change, which the root applies before any step sees the message.
 type State struct {
-	Client     *graph.Client
-	Session    *graph.Session
-	Report     *preflight.Report
-	WhatIf     any // the What If step's result, for Allowed IPs and Turn on
-	AllowedIPs []string
-	Method     string // "service-account" or "global-admin"
-	Plan       any    // change.Plan once the Allowed IPs step has made one
-	Run        any    // the Create step's applied run
+	Client  *graph.Client
+	Session *graph.Session
+	Report  *preflight.Report
+	// Config is what --config and the flags gave (the same as apply's), to
+	// prefill the steps; the zero Config when neither was given.
+	Config Prefill
+	// WhatIf is the What If step's "before" picture.
+	WhatIf *WhatIfResult
+	// AllowedIPs are the ranges the operator confirmed, normalised.
+	AllowedIPs []netip.Prefix
+	// Method is how the platform signs in: a service account or an
+	// existing Global Administrator.
+	Method Method
+	// Desired, Facts and Plan are made by the Allowed IPs step and made
+	// again by the method step when the method changes.
+	Desired *change.Desired
+	Facts   *change.Facts
+	Plan    *change.Plan
+	// Run is the Create step's applied run.
+	Run *change.Result
 }
+
+// Prefill is the configuration the wizard was started with: the file's
+// settings and the flags, not yet resolved because the allowed IPs may
+// come only from the wizard.
+type Prefill struct {
+	Config    change.Config
+	Overrides change.Overrides
+}
+
+// Method is the sign-in method the operator chose.
+type Method struct {
+	// Mode is change.ServiceAccount (the default, when empty) or
+	// change.GlobalAdmin.
+	Mode change.AccountMode
+	// UPN is the Global Administrator's user principal name.
+	UPN string
+	// Password is the Global Administrator's password, held in memory only:
+	// a Secret prints as a redaction mark, so it cannot reach a view, a
+	// log or a golden file by mistake.
+	Password change.Secret
+}
+
+// GlobalAdmin says whether the Global Admin method was chosen.
+func (m Method) GlobalAdmin() bool { return m.Mode == change.GlobalAdmin }
 
 // Change is a message that changes the shared State.
 type Change interface {

@@ -31,6 +31,9 @@ type Config struct {
 	Accessible bool
 	// Preflight reads and judges the tenant once signed in.
 	Preflight func(context.Context, *graph.Client, graph.Session) (*preflight.Report, error)
+	// Prefill is what --config and the flags (the same as apply's) gave,
+	// for the steps to start from.
+	Prefill steps.Prefill
 }
 
 // Model is the root model.
@@ -60,7 +63,7 @@ const listWidth = 24
 // New builds the wizard with its steps, once: a step keeps its own state for
 // the whole run, and revisiting it shows that state.
 func New(ctx context.Context, cfg Config) Model {
-	m := Model{cfg: cfg, state: &steps.State{}, keys: newKeyMap(), help: help.New(), width: 80, height: 24}
+	m := Model{cfg: cfg, state: &steps.State{Config: cfg.Prefill}, keys: newKeyMap(), help: help.New(), width: 80, height: 24}
 	m.setBackground(true)
 	m.vp = viewport.New()
 	m.vp.KeyMap = viewport.KeyMap{} // the root maps the scrolling keys itself
