@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,118 +168,13 @@ func makePlan(ctx context.Context, t *tenant, d change.Desired) (*change.Plan, e
 	return change.MakePlan(d, facts)
 }
 
-// printPlan is the readable diff: one line a change, + for what is made, ~
-// for what is changed, with why; then the exclusions, the What If after,
-// and the warnings.
-func printPlan(w io.Writer, p *change.Plan) {
-	fmt.Fprintf(w, "Tenant       %s (%s)\n", safe.Text(p.TenantName), safe.Text(p.TenantID))
-	fmt.Fprintf(w, "Account      %s (%s)\n", safe.Text(p.UPN), p.Mode)
-	fmt.Fprintf(w, "Allowed IPs  %s\n", strings.Join(p.AllowedIPs, ", "))
-	for _, n := range p.Desired().Notes {
-		fmt.Fprintf(w, "  note: %s\n", safe.Text(n.String()))
-	}
-	fmt.Fprintln(w)
-	if p.Empty() {
-		fmt.Fprintln(w, "No changes: the tenant already holds the desired state.")
-	} else {
-		fmt.Fprintf(w, "%s, in this order:\n", text.Plural(len(p.Changes), "change"))
-		for i, c := range p.Changes {
-			printChange(w, i, c)
-		}
-	}
-	if len(p.Exclusions) > 0 {
-		fmt.Fprintln(w, "\nThe account is excluded from:")
-		for _, e := range p.Exclusions {
-			state := "to add"
-			if e.Present {
-				state = "in place"
-			}
-			fmt.Fprintf(w, "  %-8s %s\n", state, safe.Text(e.DisplayName))
-			if e.Why != "" {
-				for _, l := range text.Wrap(safe.Text(e.Why), 72) {
-					fmt.Fprintf(w, "           %s\n", l)
-				}
-			}
-		}
-	}
-	fmt.Fprintln(w, "\nWhat If after the changes (the account, the platform's applications):")
-	for _, v := range p.WhatIfAfter() {
-		by := ""
-		if len(v.By) > 0 {
-			by = " by " + safe.Text(strings.Join(v.By, ", "))
-		}
-		fmt.Fprintf(w, "  %-24s %-6s%s\n", v.Label, strings.ToUpper(v.Verdict), by)
-	}
-	for _, warn := range p.Warnings {
-		fmt.Fprintln(w)
-		for i, l := range text.Wrap(safe.Text(warn), 78) {
-			if i == 0 {
-				fmt.Fprintf(w, "Warning: %s\n", l)
-			} else {
-				fmt.Fprintf(w, "  %s\n", l)
-			}
-		}
-	}
-}
-
-var actionMark = map[string]string{
-	change.ActCreate: "+", change.ActAssign: "+", change.ActExclude: "~", change.ActUpdate: "~",
-	change.ActRecord: "~", change.ActEnable: "~", change.ActDelete: "-", change.ActUnassign: "-",
-	change.ActInclude: "~", change.ActRestore: "~", change.ActDisable: "~", change.ActRevoke: "~",
-}
+// printPlan is the readable diff, in the words the wizard uses too.
+func printPlan(w io.Writer, p *change.Plan) { change.WritePlan(w, p, textWidth) }
 
 // changeLine says a change for people.
-func changeLine(c change.Change) string {
-	name := safe.Text(c.Name)
-	what := ""
-	if len(c.What) > 0 {
-		what = " (" + strings.Join(c.What, ", ") + ")"
-	}
-	switch c.Object {
-	case change.ObjAccount:
-		return c.Action + " the account " + name
-	case change.ObjPassword:
-		return "give the account " + name + " a new password"
-	case change.ObjRole:
-		if c.Action == change.ActUnassign {
-			return "take the role " + name + " from the account"
-		}
-		return "assign the role " + name
-	case change.ObjNamedLocation:
-		return c.Action + " the named location " + name + what
-	case change.ObjPolicy:
-		return c.Action + " the policy " + name + what
-	case change.ObjExclusion:
-		if c.Action == change.ActInclude {
-			return "take the account's exclusion out of " + name
-		}
-		return "exclude the account from " + name
-	case change.ObjSessionRecord:
-		var r change.Record
-		if c.Action == change.ActDelete {
-			return "delete the session record"
-		}
-		if json.Unmarshal(c.After, &r) == nil && r.Session != "" {
-			return "record the session: " + r.Session
-		}
-		return c.Action + " the session record"
-	case change.ObjAccountEnabled:
-		if c.Action == change.ActDisable {
-			return "disable the account " + name
-		}
-		return "enable the account " + name
-	case "signInSessions":
-		return "revoke the sign-in sessions of " + name
-	}
-	return c.Action + " " + c.Object + " " + name
-}
+func changeLine(c change.Change) string { return change.ChangeLine(c) }
 
-func printChange(w io.Writer, i int, c change.Change) {
-	fmt.Fprintf(w, "  %2d %s %s\n", i+1, actionMark[c.Action], changeLine(c))
-	if c.Why != "" && c.Object != change.ObjExclusion {
-		fmt.Fprintf(w, "       %s\n", safe.Text(c.Why))
-	}
-}
+func printChange(w io.Writer, i int, c change.Change) { change.WriteChange(w, i, c) }
 
 // ---------------------------------------------------------------- apply
 
