@@ -21,8 +21,7 @@ import (
 	"mgmtsession/text"
 )
 
-// desiredFlags are the desired-state options of plan and apply (and, later,
-// the wizard): every key of the --config file is also a flag, and a flag
+// desiredFlags are the desired-state options of plan, apply and the wizard: every key of the --config file is also a flag, and a flag
 // wins.
 type desiredFlags struct {
 	config      string
@@ -58,11 +57,25 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 // resolve reads the file and the flags into the desired state; bad input is
 // a usage error (exit 2), found before anything is read from the tenant.
 func (d *desiredFlags) resolve(cmd *cobra.Command) (change.Desired, error) {
+	cfg, o, err := d.read(cmd)
+	if err != nil {
+		return change.Desired{}, err
+	}
+	des, err := change.Resolve(cfg, o)
+	if err != nil {
+		return change.Desired{}, asUsage(cmd, err)
+	}
+	return des, nil
+}
+
+// read reads the file and takes the flags given, without resolving them:
+// the wizard resolves once the operator has given what is missing.
+func (d *desiredFlags) read(cmd *cobra.Command) (change.Config, change.Overrides, error) {
 	var cfg change.Config
 	if d.config != "" {
 		c, err := change.LoadConfig(d.config)
 		if err != nil {
-			return change.Desired{}, asUsage(cmd, err)
+			return change.Config{}, change.Overrides{}, asUsage(cmd, err)
 		}
 		cfg = c
 	}
@@ -81,11 +94,7 @@ func (d *desiredFlags) resolve(cmd *cobra.Command) (change.Desired, error) {
 		o.AutoEnable = &d.autoEnable
 	}
 	o.Roles, o.AllowedIPs, o.ExcludeFrom = d.roles, d.allowedIPs, d.excludeFrom
-	des, err := change.Resolve(cfg, o)
-	if err != nil {
-		return change.Desired{}, asUsage(cmd, err)
-	}
-	return des, nil
+	return cfg, o, nil
 }
 
 // asUsage makes bad input a usage error (exit 2) naming the command.

@@ -19,6 +19,7 @@ import (
 
 	"mgmtsession/change"
 	"mgmtsession/safe"
+	"mgmtsession/steps"
 )
 
 // Exit codes (listed in 'mgmtsession --help').
@@ -223,7 +224,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 problems found or chan
 			}
 			return &usageError{msg: msg, cmd: "mgmtsession"}
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWizard(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWizard(cmd.Context(), f, steps.Prefill{}) },
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f.cmd = cmd
 			return f.applyEnv(cmd)

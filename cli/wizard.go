@@ -8,11 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"mgmtsession/preflight"
+	"mgmtsession/steps"
 	"mgmtsession/ui"
 )
 
 func wizardCmd(f *factory) *cobra.Command {
-	return &cobra.Command{
+	var desired desiredFlags
+	cmd := &cobra.Command{
 		Use:     "wizard",
 		Short:   "The interactive wizard (also: mgmtsession with no command)",
 		Long:    "Walks the procedure step by step in the terminal: sign in, preflight, What If, allowed IPs, the service account, create, turn on, auto-enable. Needs a terminal, except in accessible mode (--accessible, ACCESSIBLE=1, TERM=dumb), where it asks plain questions answered line by line on standard input and can be scripted; the other commands work without one.",
@@ -21,15 +23,27 @@ func wizardCmd(f *factory) *cobra.Command {
 		Example: `  mgmtsession wizard --demo
   mgmtsession wizard --demo --demo-scenario no-p1 --accessible
   printf 'n\nq\n' | mgmtsession --accessible --demo
-  mgmtsession wizard --tenant contoso.onmicrosoft.com`,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWizard(cmd.Context(), f) },
+  mgmtsession wizard --tenant contoso.onmicrosoft.com
+  # a config file prepared by support: the wizard is prefilled, you review and confirm
+  mgmtsession wizard --config tenant.yaml`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, o, err := desired.read(cmd)
+			if err != nil {
+				return err
+			}
+			return runWizard(cmd.Context(), f, steps.Prefill{Config: cfg, Overrides: o})
+		},
 	}
+	// The same --config and flags as apply, so that a prepared file
+	// prefills the wizard and the operator only reviews and confirms.
+	desired.register(cmd)
+	return cmd
 }
 
 // runWizard runs the interactive wizard: full screen in a terminal, or as
 // line-based prompts in accessible mode, which a dumb terminal gets too
 // because it cannot move the cursor.
-func runWizard(ctx context.Context, f *factory) error {
+func runWizard(ctx context.Context, f *factory, prefill steps.Prefill) error {
 	s := f.streams
 	accessible := f.g.accessible || os.Getenv("TERM") == "dumb"
 	if !s.Interactive && !accessible {
@@ -40,7 +54,7 @@ func runWizard(ctx context.Context, f *factory) error {
 		return err
 	}
 	defer env.Close()
-	cfg := ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: accessible, Preflight: preflight.Run}
+	cfg := ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: accessible, Preflight: preflight.Run, Prefill: prefill}
 	if accessible {
 		aborted, err := ui.RunAccessible(ctx, cfg, s.In, s.Out)
 		if err != nil {

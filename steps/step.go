@@ -82,6 +82,10 @@ type State struct {
 	Desired *change.Desired
 	Facts   *change.Facts
 	Plan    *change.Plan
+	// FactsUPN is the account UPN the Facts were read for ("" for the
+	// default service account): facts read for another account are read
+	// again, facts for the same one are reused.
+	FactsUPN string
 	// Run is the Create step's applied run.
 	Run *change.Result
 }
@@ -110,6 +114,16 @@ type Method struct {
 // GlobalAdmin says whether the Global Admin method was chosen.
 func (m Method) GlobalAdmin() bool { return m.Mode == change.GlobalAdmin }
 
+// LineMsg is a whole answer typed in accessible mode to a step with focus:
+// there, an input is a question answered by a line, not keys.
+type LineMsg struct{ Text string }
+
+// SecretInput is implemented by a step whose focused input is a secret (a
+// password): accessible mode neither echoes nor prints the answer.
+type SecretInput interface {
+	SecretInput() bool
+}
+
 // Change is a message that changes the shared State.
 type Change interface {
 	Apply(*State)
@@ -137,4 +151,7 @@ type Deps struct {
 	Ctx       context.Context
 	Auth      Authenticator
 	Preflight func(context.Context, *graph.Client, graph.Session) (*preflight.Report, error)
+	// Accessible makes the input steps ask plain questions answered by a
+	// LineMsg instead of showing forms.
+	Accessible bool
 }

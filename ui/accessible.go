@@ -32,15 +32,17 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &lineRunner{
-		ctx: ctx, out: out, state: &steps.State{},
+		ctx: ctx, out: out, state: &steps.State{Config: cfg.Prefill},
 		theme: &steps.Theme{Pal: text.PlainPalette(), Accessible: true},
-		steps: newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight}),
+		steps: newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight, Accessible: true}),
 		msgs:  make(chan tea.Msg, 64), lines: make(chan string), cloud: cfg.Cloud,
 	}
 	// A terminal echoes what is typed; piped answers are echoed here, so
 	// that the transcript reads as a conversation either way.
 	if f, ok := in.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
 		r.echo = true
+	} else {
+		r.term = f
 	}
 	go r.readLines(in)
 	return r.run()
@@ -60,6 +62,10 @@ type lineRunner struct {
 	echo    bool
 	cloud   string
 	quitAsk bool
+	// term is the terminal answers are typed on, nil when they are piped;
+	// restoreEcho turns its echo back on after a hidden answer.
+	term        *os.File
+	restoreEcho func()
 	// inflight counts the commands running that are not timers: a
 	// sign-in's last message may be a moment behind its step's status.
 	inflight atomic.Int64
@@ -143,6 +149,11 @@ func (r *lineRunner) run() (bool, error) {
 			return true, nil
 		}
 		prompted = false
+		if r.restoreEcho != nil {
+			r.restoreEcho()
+			r.restoreEcho = nil
+			fmt.Fprintln(r.out)
+		}
 		if !ok {
 			r.println("\nEnd of input: quitting.")
 			return false, nil
@@ -242,6 +253,13 @@ func (r *lineRunner) prompt() {
 		fmt.Fprint(r.out, "Quit anyway? (y/n) > ")
 		return
 	}
+	if cur := r.steps[r.active]; cur.Focused() {
+		if isSecret(cur) {
+			r.hideInput()
+		}
+		fmt.Fprint(r.out, "> ")
+		return
+	}
 	var keys []string
 	for _, k := range r.steps[r.active].Keys() {
 		keys = append(keys, k.Help().Key+" "+k.Help().Desc)
@@ -254,16 +272,45 @@ func (r *lineRunner) prompt() {
 	fmt.Fprintf(r.out, "[%s] > ", strings.Join(keys, ", "))
 }
 
+// isSecret says whether the step's question is a secret.
+func isSecret(st steps.Step) bool {
+	s, ok := st.(steps.SecretInput)
+	return ok && s.SecretInput()
+}
+
+// hideInput stops a terminal from echoing the next line typed (a password);
+// the echo comes back once the line is read.
+func (r *lineRunner) hideInput() {
+	if r.term == nil {
+		return
+	}
+	if restore, ok := echoOff(r.term); ok {
+		r.restoreEcho = restore
+	}
+}
+
 // answer acts on one line and says whether to quit.
 func (r *lineRunner) answer(line string) bool {
+	cur := r.steps[r.active]
+	secret := isSecret(cur)
 	if r.echo {
-		fmt.Fprintln(r.out, line)
+		if secret {
+			// A password is never printed, not even in a transcript.
+			fmt.Fprintln(r.out, "(hidden)")
+		} else {
+			fmt.Fprintln(r.out, line)
+		}
 	}
 	if r.quitAsk {
 		r.quitAsk = false
 		return strings.EqualFold(line, "y") || strings.EqualFold(line, "yes")
 	}
-	cur := r.steps[r.active]
+	if cur.Focused() {
+		// A step with an input asked a question: the line is its answer,
+		// whatever it says.
+		r.handle(steps.LineMsg{Text: line})
+		return false
+	}
 	switch strings.ToLower(line) {
 	case "q", "quit":
 		if cur.Busy() {

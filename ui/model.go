@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg Config) Model {
 	m.setBackground(true)
 	m.vp = viewport.New()
 	m.vp.KeyMap = viewport.KeyMap{} // the root maps the scrolling keys itself
-	m.steps = newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight})
+	m.steps = newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight, Accessible: cfg.Accessible})
 	m.layout()
 	return m
 }
@@ -78,9 +78,9 @@ func newSteps(deps steps.Deps) []steps.Step {
 	return []steps.Step{
 		steps.NewSignIn(deps),
 		steps.NewPreflight(deps),
-		steps.NewLater("What If check", "Which Conditional Access policies would demand MFA of the management account, or block it, from the allowed IPs and from elsewhere: the \"before\" picture.", "mgmtsession whatif"),
-		steps.NewLater("Allowed IPs", "The platform's egress ranges, and the plan: the named location, the policy that keeps MFA mandatory everywhere else, and the exclusions, with the \"after\" picture.", "mgmtsession plan"),
-		steps.NewLater("Choose the method", "A management service account (recommended) or Global Admin credentials, with the trade-offs of each.", "mgmtsession plan --method"),
+		steps.NewWhatIf(deps),
+		steps.NewAllowedIPs(deps),
+		steps.NewMethod(deps),
 		steps.NewLater("Create", "Create the account, assign its roles, apply the location, policy and exclusions, and verify each write.", "mgmtsession apply"),
 		steps.NewLater("Turn on", "Confirm the condition with the What If against the tenant as it now is, and turn the management session on.", "mgmtsession on"),
 		steps.NewLater("Auto-enable", "Whether the session turns on by itself when operators act; the summary and the report.", "mgmtsession apply --auto-enable"),
