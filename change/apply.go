@@ -201,11 +201,51 @@ func (r *run) applyAll(ctx context.Context) error {
 			i = j - 1
 			continue
 		}
+		// So are consecutive exclusions: each depends only on the
+		// account's own policy, checked once before the first.
+		if cs[i].Object == ObjExclusion {
+			j := i
+			for j < len(cs) && cs[j].Object == ObjExclusion {
+				j++
+			}
+			if err := r.addExclusions(ctx, i, cs[i:j]); err != nil {
+				return err
+			}
+			i = j - 1
+			continue
+		}
 		if err := r.one(ctx, i, cs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addExclusions excludes the account from several tenant policies at once.
+// The protection is proven first, once: no exclusion is written unless the
+// account's own policy requiring MFA outside the allowed IPs is in place.
+func (r *run) addExclusions(ctx context.Context, first int, cs []Change) error {
+	if err := r.protected(ctx); err != nil {
+		r.o.Observer(Event{Kind: EventFailed, Index: first, Change: cs[0], Err: err})
+		return err
+	}
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for k, c := range cs {
+		wg.Go(func() {
+			r.o.Observer(Event{Kind: EventStarted, Index: first + k, Change: c})
+			errs[k] = r.addExclusion(ctx, first+k, c)
+		})
+	}
+	wg.Wait()
+	// Reported in the plan's order, whichever finished first.
+	var failed []error
+	for k, c := range cs {
+		if err := r.finish(first+k, c, errs[k]); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
 }
 
 // one makes a single change: intent, write, verify, result.
@@ -222,7 +262,9 @@ func (r *run) one(ctx context.Context, i int, c Change) error {
 	case ObjSessionRecord:
 		err = r.writeRecord(ctx, i, c)
 	case ObjExclusion:
-		err = r.addExclusion(ctx, i, c)
+		if err = r.protected(ctx); err == nil {
+			err = r.addExclusion(ctx, i, c)
+		}
 	case ObjAccountEnabled:
 		err = r.enableAccount(ctx, i, c)
 	case ObjPassword:
@@ -230,11 +272,19 @@ func (r *run) one(ctx context.Context, i int, c Change) error {
 	default:
 		err = fmt.Errorf("unknown change %s %s", c.Action, c.Object)
 	}
+	return r.finish(i, c, err)
+}
+
+// finish reports a change's outcome: a failure to the observer, explained,
+// or the change as done with its request id.
+func (r *run) finish(i int, c Change, err error) error {
 	if err != nil {
 		err = explainForbidden(c, err)
 		r.o.Observer(Event{Kind: EventFailed, Index: i, Change: c, Err: err})
 		return err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c.RequestID = r.requestIDs[i]
 	r.res.Done = append(r.res.Done, c)
 	return nil
@@ -307,9 +357,16 @@ func (r *run) createAccount(ctx context.Context, i int, c Change) error {
 	if err != nil {
 		var ge *graph.Error
 		if errors.As(err, &ge) && ge.HasDetail("ObjectConflict") {
-			// A create whose answer was lost (a dropped connection) and
-			// was retried: the account is there, and it is ours.
-			if got, rerr := r.w.User(ctx, r.upn); rerr == nil && looksLikeManagementAccount(got) {
+			// The account was made moments ago by a create whose answer
+			// was lost, and it is still replicating: wait until it can be
+			// read, then adopt it if it is ours.
+			var got graph.User
+			werr := r.verify(ctx, i, c, func(ctx context.Context) (bool, error) {
+				var rerr error
+				got, rerr = r.w.User(ctx, r.upn)
+				return rerr == nil, ignoreNotFound(rerr)
+			})
+			if werr == nil && looksLikeManagementAccount(got) {
 				u, err = got, nil
 			}
 		}
@@ -445,7 +502,8 @@ func (r *run) writeLocation(ctx context.Context, i int, c Change) error {
 			before = l
 		}
 	} else {
-		l, err := r.w.NamedLocation(ctx, c.ID)
+		var l ca.NamedLocation
+		err := r.waitFor(ctx, func(ctx context.Context) (err error) { l, err = r.w.NamedLocation(ctx, c.ID); return })
 		if err != nil {
 			return err
 		}
@@ -512,7 +570,8 @@ func (r *run) writePolicy(ctx context.Context, i int, c Change) error {
 			before = p
 		}
 	} else {
-		p, err := r.w.Policy(ctx, c.ID)
+		var p ca.Policy
+		err := r.waitFor(ctx, func(ctx context.Context) (err error) { p, err = r.w.Policy(ctx, c.ID); return })
 		if err != nil {
 			return err
 		}
@@ -568,7 +627,14 @@ func (r *run) protected(ctx context.Context) error {
 	if r.policyID == "" {
 		return errors.New("refusing to exclude the account from any policy: its own policy requiring MFA outside the allowed IPs does not exist")
 	}
-	p, err := r.w.Policy(ctx, r.policyID)
+	// The policy may have been made moments ago (by this run, or by one
+	// whose answer was lost) and still be replicating: a 404 is waited out.
+	var p ca.Policy
+	err := r.waitFor(ctx, func(ctx context.Context) error {
+		var err error
+		p, err = r.w.Policy(ctx, r.policyID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("checking the account's own policy before excluding it: %w", err)
 	}
@@ -580,10 +646,9 @@ func (r *run) protected(ctx context.Context) error {
 	return nil
 }
 
+// addExclusion adds the account to one policy's excluded users; the caller
+// has proven the account protected.
 func (r *run) addExclusion(ctx context.Context, i int, c Change) error {
-	if err := r.protected(ctx); err != nil {
-		return err
-	}
 	p, err := r.w.Policy(ctx, c.ID)
 	if err != nil {
 		return err
@@ -656,7 +721,8 @@ func (r *run) writeRecord(ctx context.Context, i int, c Change) error {
 }
 
 func (r *run) enableAccount(ctx context.Context, i int, c Change) error {
-	u, err := r.w.User(ctx, r.accountID)
+	var u graph.User
+	err := r.waitFor(ctx, func(ctx context.Context) (err error) { u, err = r.w.User(ctx, r.accountID); return })
 	if err != nil {
 		return err
 	}
@@ -705,6 +771,25 @@ func (r *run) verify(ctx context.Context, i int, c Change, check func(context.Co
 		}
 		if r.o.Now().After(deadline) {
 			return fmt.Errorf("verifying %s %s: %w", c.Object, c.Name, graph.ErrReplicationTimeout)
+		}
+		t := time.NewTimer(r.o.VerifyPause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// waitFor reads until read stops answering 404 (an object made moments
+// ago, still replicating), up to the verification deadline.
+func (r *run) waitFor(ctx context.Context, read func(context.Context) error) error {
+	deadline := r.o.Now().Add(r.o.VerifyTimeout)
+	for {
+		err := read(ctx)
+		if !graph.IsNotFound(err) || r.o.Now().After(deadline) {
+			return err
 		}
 		t := time.NewTimer(r.o.VerifyPause)
 		select {

@@ -60,6 +60,7 @@ type Client struct {
 	replWait   time.Duration
 	replPause  time.Duration
 	errMapping abs.ErrorMappings
+	pacer      *caPacer
 }
 
 // New builds a client on the SDK's request adapter with its default
@@ -79,8 +80,9 @@ func New(cfg Config) (*Client, error) {
 		base = khttp.GetDefaultTransport().(*http.Transport)
 	}
 	opts := core.GraphClientOptions{GraphServiceLibraryVersion: "1.89.0"}
+	pacer := &caPacer{base: requestIDTransport{withLog(base, cfg.Log)}, interval: caInterval}
 	httpClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(&caPacer{base: requestIDTransport{withLog(base, cfg.Log)}, interval: caInterval}, middlewares(&opts, cfg.Log)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(pacer, middlewares(&opts, cfg.Log)...),
 		Timeout:       100 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -103,6 +105,7 @@ func New(cfg Config) (*Client, error) {
 		replWait:   cfg.ReplicationTimeout,
 		replPause:  time.Second,
 		errMapping: abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue},
+		pacer:      pacer,
 	}
 	if c.replWait <= 0 {
 		c.replWait = 5 * time.Minute
@@ -166,6 +169,14 @@ func (attemptBody) Intercept(pipeline khttp.Pipeline, middlewareIndex int, req *
 // calls retry (tests shorten it).
 func (c *Client) SetReplicationPolicy(timeout, pause time.Duration) {
 	c.replWait, c.replPause = timeout, pause
+}
+
+// SetCAPacing changes the spacing of Conditional Access requests once the
+// tenant has throttled one (tests that inject a single 429 shorten it).
+func (c *Client) SetCAPacing(interval time.Duration) {
+	c.pacer.mu.Lock()
+	defer c.pacer.mu.Unlock()
+	c.pacer.interval = interval
 }
 
 // request builds a request for a path under the v1.0 (or a full URL, such as
