@@ -28,6 +28,11 @@ type Status struct {
 	// Notes say what a person should know that is not drift (no record on
 	// an existing account, report-only protection).
 	Notes []string `json:"notes"`
+	// Sweep is the What If sweep's two answers over the tenant as it now
+	// stands (whatif.Sweep.Headlines): from the allowed IPs, is the account
+	// challenged or blocked anywhere; from outside, does it sign in without
+	// MFA anywhere. Absent when there is no record with allowed ranges.
+	Sweep []string `json:"sweep,omitempty"`
 }
 
 // StatusAccount is the management account.
@@ -189,6 +194,18 @@ func SessionStatus(f *Facts) *Status {
 			if !e.Present && !containsFold(rec.ExcludedFrom, e.PolicyID) {
 				drift(fixApply, "%q %s", e.DisplayName, e.Why)
 			}
+		}
+	}
+
+	// The sweep of every application, client, platform and place, over
+	// the tenant as it stands: the two answers an admin wants at a glance.
+	if len(ranges) > 0 {
+		ps := whatif.NewPolicySet(f.Policies, f.Locations)
+		if sw, err := ps.Sweep(whatif.SweepInput{Subject: accountSubject(Desired{}, f, a.User.ID), Allowed: ranges}); err == nil {
+			h := sw.Headlines()
+			s.Sweep = h[:]
+		} else {
+			s.Notes = append(s.Notes, "The What If sweep could not run: "+err.Error())
 		}
 	}
 	return s

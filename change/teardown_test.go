@@ -265,6 +265,15 @@ func TestOrderingInvariantAfterEveryWrite(t *testing.T) {
 
 // Status reads the session back from the tenant, and reports drift: an
 // exclusion taken out, the policy disabled, the ranges edited.
+func excludedName(t *testing.T, tn *tenant, id string) string {
+	t.Helper()
+	p, err := tn.client.Policy(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.DisplayName
+}
+
 func TestStatusAndDrift(t *testing.T) {
 	tn := demoTenant(t, connect.Options{})
 	d := desired(t, nil)
@@ -288,6 +297,9 @@ func TestStatusAndDrift(t *testing.T) {
 	s := change.SessionStatus(facts())
 	if s.Session != change.SessionOn || s.Account == nil || s.Policy == nil || s.NamedLocation == nil || len(s.Drift) != 0 {
 		t.Fatalf("status after apply: %+v", s)
+	}
+	if len(s.Sweep) != 2 || !strings.Contains(s.Sweep[0], "never challenged") || !strings.Contains(s.Sweep[1], "MFA or a block for every one") {
+		t.Errorf("sweep after apply: %q", s.Sweep)
 	}
 	// Someone takes an exclusion out, disables the policy and edits the
 	// ranges.
@@ -315,6 +327,11 @@ func TestStatusAndDrift(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("drift does not say %q:\n%s", want, all)
 		}
+	}
+	// The sweep sees the consequence: the policy the exclusion was taken
+	// out of challenges the account from the allowed IPs.
+	if len(s.Sweep) != 2 || !strings.Contains(s.Sweep[0], "challenged or blocked in") || !strings.Contains(s.Sweep[0], excludedName(t, tn, excluded)) {
+		t.Errorf("sweep after the edits: %q", s.Sweep)
 	}
 	// apply converges it.
 	apply(t, tn, d)

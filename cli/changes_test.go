@@ -29,7 +29,8 @@ func TestChangesJourney(t *testing.T) {
 	if r := run(t, with("apply", "--allowed-ip", "20.190.128.0/24", "--yes")...); r.code != 2 || !strings.Contains(r.err, "--password-file") || !strings.Contains(r.err, "nothing was written") {
 		t.Fatalf("apply without a way to hand out the password: exit %d %s", r.code, r.err)
 	}
-	r = run(t, with("apply", "--allowed-ip", "20.190.128.0/24", "--auto-enable", "--yes", "--json")...)
+	debugLog := filepath.Join(dir, "debug.log")
+	r = run(t, with("apply", "--allowed-ip", "20.190.128.0/24", "--auto-enable", "--yes", "--json", "--debug-log", debugLog)...)
 	if r.code != 0 {
 		t.Fatalf("apply: exit %d\n%s", r.code, r.err)
 	}
@@ -49,19 +50,31 @@ func TestChangesJourney(t *testing.T) {
 		t.Fatalf("apply --json: %s", r.out)
 	}
 	// The password is in the JSON, and nowhere else: not in the journal,
-	// the report, or stderr.
+	// the report, the debug log or stderr; and no token is anywhere.
+	if data, err := os.ReadFile(debugLog); err != nil || !strings.Contains(string(data), "method=POST") || !strings.Contains(string(data), "path=/v1.0/users") {
+		t.Errorf("the debug log does not show the writes (%v)", err)
+	}
+	secrets := []string{res.Password, "eyJ", "Bearer"}
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		// tenant.json is the simulated tenant's own directory, which keeps
 		// its users' passwords to answer their sign-ins, as Entra does.
 		if err == nil && !d.IsDir() && path != state {
-			if data, _ := os.ReadFile(path); strings.Contains(string(data), res.Password) {
-				t.Errorf("%s holds the password", path)
+			data, _ := os.ReadFile(path)
+			for _, s := range secrets {
+				if strings.Contains(string(data), s) {
+					t.Errorf("%s holds %q", path, s)
+				}
 			}
 		}
 		return nil
 	})
-	if strings.Contains(r.err, res.Password) {
-		t.Error("stderr holds the password")
+	for _, s := range secrets {
+		if strings.Contains(r.err, s) {
+			t.Errorf("stderr holds %q", s)
+		}
+		if s != res.Password && strings.Contains(r.out, s) {
+			t.Errorf("stdout holds %q", s)
+		}
 	}
 	if _, err := os.Stat(res.Report); err != nil {
 		t.Errorf("report: %v", err)
@@ -69,7 +82,9 @@ func TestChangesJourney(t *testing.T) {
 	if r := run(t, with("plan", "--allowed-ip", "20.190.128.0/24", "--auto-enable", "--fail-on-changes")...); r.code != 0 || !strings.Contains(r.out, "No changes") {
 		t.Errorf("plan after apply: exit %d\n%s%s", r.code, r.out, r.err)
 	}
-	if r := run(t, with("status")...); !strings.Contains(r.out, "Management        ON") {
+	if r := run(t, with("status")...); !strings.Contains(r.out, "Management        ON") ||
+		!strings.Contains(r.out, "What If sweep  From the allowed IPs: never challenged or blocked") ||
+		!strings.Contains(r.out, "From outside: MFA or a block for every one") {
 		t.Errorf("status after apply:\n%s%s", r.out, r.err)
 	}
 	if r := run(t, with("off")...); r.code != 1 || !strings.Contains(r.err, "--force") {

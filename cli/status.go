@@ -150,6 +150,14 @@ func printSession(w io.Writer, s *change.Status, err error) {
 			fmt.Fprintln(w, "  Drift          none: the tenant holds what the record says")
 		}
 	}
+	if len(s.Sweep) > 0 && s.Account != nil {
+		for i, h := range s.Sweep {
+			label := map[bool]string{true: "  What If sweep  ", false: "                 "}[i == 0]
+			fmt.Fprintf(w, "%s%s\n", label, safe.Text(h))
+		}
+		fmt.Fprintf(w, "                 Details: mgmtsession whatif --sweep --user %s --allowed-ip %s\n",
+			safe.Text(s.Account.UserPrincipalName), safe.Text(strings.Join(s.AllowedIPs, ",")))
+	}
 	for _, d := range s.Drift {
 		fmt.Fprintf(w, "[DRIFT] %s\n  Fix: %s\n", safe.Text(d.What), safe.Text(d.Fix))
 	}
