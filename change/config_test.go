@@ -225,3 +225,25 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// The configuration shown in the README loads as it stands.
+func TestReadmeConfigLoads(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	start := strings.Index(s, "```yaml\n")
+	if start < 0 {
+		t.Fatal("the README shows no YAML configuration")
+	}
+	body := s[start+len("```yaml\n"):]
+	body = body[:strings.Index(body, "```")]
+	cfg, err := LoadConfig(writeConfig(t, body))
+	if err != nil {
+		t.Fatalf("the README's configuration: %v", err)
+	}
+	if !cfg.AllowedIPs.Set || !cfg.Roles.Set || !cfg.PolicyState.Set || !cfg.ExcludeFrom.Set || !cfg.AutoEnable.Set {
+		t.Errorf("the README's configuration leaves settings out: %+v", cfg)
+	}
+}
