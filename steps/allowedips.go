@@ -43,16 +43,6 @@ func (m PlannedMsg) Apply(s *State) {
 	s.Desired, s.Facts, s.FactsUPN, s.Plan = &d, m.Facts, m.FactsUPN, m.Plan
 }
 
-// FactsMsg puts the facts a step read into the shared State, so that the
-// next step plans from them without reading the tenant again.
-type FactsMsg struct {
-	Facts    *change.Facts
-	FactsUPN string
-}
-
-// Apply records the facts.
-func (m FactsMsg) Apply(s *State) { s.Facts, s.FactsUPN = m.Facts, m.FactsUPN }
-
 // resolveDesired makes the desired state from the configuration the wizard
 // was started with and what the operator chose in the wizard: the ranges,
 // the policy state and the method win over the file and the flags, as a
@@ -115,9 +105,11 @@ func accountDesired(s *State) (change.Desired, error) {
 // share it.
 type planner struct {
 	job  *Job
-	busy bool // from the start until the job's last message is handled
+	busy bool // from the start until its plan is in the State
 	err  error
 	runs int
+	// pending is the plan made, on its way to the State.
+	pending *change.Plan
 }
 
 // start plans for d; facts read earlier for the same account are reused.
@@ -157,13 +149,21 @@ func (p *planner) update(msg tea.Msg) (mine, done bool, cmd tea.Cmd) {
 	if !ok {
 		return true, false, p.job.Handle(msg)
 	}
-	p.busy = false
 	if d.Err != nil {
-		p.err = d.Err
+		p.busy, p.err = false, d.Err
 		return true, true, nil
 	}
+	// Planning ends when the shared State has the plan (planned).
 	planned := d.Result.(PlannedMsg)
+	p.pending = planned.Plan
 	return true, true, func() tea.Msg { return planned }
+}
+
+// planned ends the planning when the plan it made reaches the State.
+func (p *planner) planned(msg tea.Msg) {
+	if m, ok := msg.(PlannedMsg); ok && p.busy && m.Plan == p.pending {
+		p.busy, p.pending = false, nil
+	}
 }
 
 func (p *planner) running() bool { return p.busy }
@@ -178,11 +178,11 @@ func (p *planner) viewError(th *Theme, width int) string {
 		b.WriteString(th.Pal.MarkFail + " " + text.Hang("Refused, nothing will be written: "+safe.Text(refused.Cause)+".", width-2, 2) + "\n")
 		b.WriteString("  " + text.Hang("Fix: "+safe.Text(refused.Fix), width-2, 2) + "\n")
 	case errors.Is(p.err, change.ErrInvalidInput):
-		b.WriteString(th.Pal.MarkFail + " The configuration the wizard was started with is refused:\n")
+		b.WriteString(th.Pal.MarkFail + " Refused, nothing will be written:\n")
 		for _, l := range strings.Split(p.err.Error(), "\n") {
 			b.WriteString("  " + text.Hang(safe.Text(l), width-2, 2) + "\n")
 		}
-		b.WriteString("  Fix: correct --config or the flags, and start the wizard again.\n")
+		b.WriteString("  " + text.Hang("Fix: press e to change the answer; a setting from --config or a flag is corrected there, then the wizard started again.", width-2, 2) + "\n")
 	default:
 		b.WriteString(th.Pal.MarkFail + " " + text.Hang("No plan: "+safe.Text(p.err.Error()), width-2, 2) + "\n")
 		b.WriteString("  Fix: press r to try again.\n")
@@ -458,6 +458,7 @@ func (a *AllowedIPs) Update(msg tea.Msg) (Step, tea.Cmd) {
 	if mine, _, cmd := a.plan.update(msg); mine {
 		return a, cmd
 	}
+	a.plan.planned(msg)
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
 		if a.plan.running() && msg.ID == a.spin.ID() {
@@ -510,7 +511,8 @@ func (a *AllowedIPs) answer(line string) tea.Cmd {
 		}
 	case 2:
 		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "", "e", "enforced", "enabled":
+		case "":
+		case "e", "enforced", "enabled":
 			a.policy = change.PolicyEnabled
 		case "r", "report-only", "reportonly":
 			a.policy = change.PolicyReportOnly
@@ -535,7 +537,7 @@ func (a *AllowedIPs) View(th *Theme, width int) string {
 	var b strings.Builder
 	switch {
 	case a.state == nil || a.state.Client == nil:
-		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\nWaiting for the sign-in.\n")
+		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\n" + th.Pal.Muted("It asks for them once you are signed in.") + "\n")
 	case a.editing && a.deps.Accessible:
 		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\n")
 		if v := a.check.view(th, width); v != "" {
@@ -550,7 +552,11 @@ func (a *AllowedIPs) View(th *Theme, width int) string {
 			}
 		} else {
 			b.WriteString(text.Hang(reportOnlyConsequence, width, 0) + "\n")
-			b.WriteString("The account's policy: enforced (e, recommended) or report-only (r)? An empty line keeps enforced.\n")
+			keep := "enforced"
+			if a.policy == change.PolicyReportOnly {
+				keep = "report-only"
+			}
+			b.WriteString("The account's policy: enforced (e, recommended) or report-only (r)? An empty line keeps " + keep + ".\n")
 		}
 	case a.editing:
 		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\n")

@@ -209,6 +209,7 @@ func (m *MethodStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 	if mine, _, cmd := m.plan.update(msg); mine {
 		return m, cmd
 	}
+	m.plan.planned(msg)
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
 		if m.plan.running() && msg.ID == m.spin.ID() {
@@ -295,7 +296,9 @@ func (m *MethodStep) View(th *Theme, width int) string {
 	var b strings.Builder
 	switch {
 	case m.state == nil || m.state.Plan == nil && !m.editing && m.plan.err == nil && !m.plan.running():
-		b.WriteString("The allowed IPs come first: the method is planned with them.\n")
+		b.WriteString("Service account (recommended):\n" + tradeOffs(serviceAccountTradeOffs, width) + "\n")
+		b.WriteString("Global Admin credentials:\n" + tradeOffs(globalAdminTradeOffs, width) + "\n\n")
+		b.WriteString(th.Pal.Muted("The allowed IPs come first: the method is planned with them.") + "\n")
 	case m.editing && m.deps.Accessible:
 		b.WriteString("Service account (recommended):\n" + tradeOffs(serviceAccountTradeOffs, width) + "\n")
 		b.WriteString("Global Admin credentials:\n" + tradeOffs(globalAdminTradeOffs, width) + "\n\n")

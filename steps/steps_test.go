@@ -45,6 +45,12 @@ func (d *driver) run(cmd tea.Cmd) {
 				d.run(c)
 			}
 		default:
+			if seq, ok := sequence(msg); ok {
+				for _, c := range seq {
+					d.run(c) // in order would be stricter; the forms need only that each runs
+				}
+				return
+			}
 			d.msgs <- msg
 		}
 	}()

@@ -13,6 +13,7 @@ import (
 
 	"mgmtsession/ca"
 	"mgmtsession/change"
+	"mgmtsession/iprange"
 	"mgmtsession/safe"
 	"mgmtsession/text"
 	"mgmtsession/whatif"
@@ -33,11 +34,22 @@ type WhatIfResult struct {
 	GraphNote string
 }
 
-// WhatIfMsg puts the "before" picture into the shared State.
-type WhatIfMsg struct{ Result *WhatIfResult }
+// WhatIfMsg puts the "before" picture into the shared State, with the facts
+// read for it (nil when they were already there), so that the plan is made
+// from them without reading the tenant again.
+type WhatIfMsg struct {
+	Result   *WhatIfResult
+	Facts    *change.Facts
+	FactsUPN string
+}
 
 // Apply records it.
-func (m WhatIfMsg) Apply(s *State) { s.WhatIf = m.Result }
+func (m WhatIfMsg) Apply(s *State) {
+	s.WhatIf = m.Result
+	if m.Facts != nil {
+		s.Facts, s.FactsUPN = m.Facts, m.FactsUPN
+	}
+}
 
 // WhatIfStep is step 2: which policies would demand MFA of the management
 // account, or block it, from an outside IP and (when known) from the
@@ -187,11 +199,11 @@ func (w *WhatIfStep) start() tea.Cmd {
 		if err != nil {
 			return nil, err
 		}
-		msgs := []tea.Msg{WhatIfMsg{Result: res}}
+		msg := WhatIfMsg{Result: res}
 		if read {
-			msgs = append(msgs, FactsMsg{Facts: facts, FactsUPN: d.Account.UPN})
+			msg.Facts, msg.FactsUPN = facts, d.Account.UPN
 		}
-		return msgs, nil
+		return msg, nil
 	})
 	return tea.Batch(cmd, w.spin.Tick)
 }
@@ -289,19 +301,18 @@ func (w *WhatIfStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		if !ok {
 			return w, w.job.Handle(msg)
 		}
-		w.busy = false
 		if done.Err != nil {
-			w.err = done.Err
+			w.busy, w.err = false, done.Err
 			return w, nil
 		}
-		var cmds []tea.Cmd
-		for _, m := range done.Result.([]tea.Msg) {
-			cmds = append(cmds, func() tea.Msg { return m })
-		}
-		w.result = done.Result.([]tea.Msg)[0].(WhatIfMsg).Result
-		return w, tea.Sequence(cmds...)
+		// The step is done once the shared State has the result.
+		msg := done.Result.(WhatIfMsg)
+		return w, func() tea.Msg { return msg }
 	}
 	switch msg := msg.(type) {
+	case WhatIfMsg:
+		w.busy, w.result = false, msg.Result
+		return w, nil
 	case SignedInMsg:
 		// Another tenant or operator: the picture is stale.
 		if !w.busy {
@@ -367,6 +378,9 @@ func (w *WhatIfStep) parseOutside(s string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, err
 	}
+	if reason := iprange.Judge(netip.PrefixFrom(a, a.BitLen())); reason != "" {
+		return netip.Addr{}, fmt.Errorf("%s cannot be an outside sign-in: %s", a, reason)
+	}
 	if slicesContain(w.allowed(), a) {
 		return netip.Addr{}, fmt.Errorf("%s is inside the allowed ranges: give an address outside them", a)
 	}
@@ -399,7 +413,7 @@ func (w *WhatIfStep) View(th *Theme, width int) string {
 	var b strings.Builder
 	switch {
 	case w.state == nil || w.state.Client == nil:
-		b.WriteString(text.Hang(whatIfIntro, width, 0) + "\n\nWaiting for the sign-in.\n")
+		b.WriteString(text.Hang(whatIfIntro, width, 0) + "\n\n" + th.Pal.Muted("It runs once you are signed in.") + "\n")
 		return b.String()
 	case w.editing:
 		if w.deps.Accessible {
@@ -420,7 +434,7 @@ func (w *WhatIfStep) View(th *Theme, width int) string {
 		b.WriteString("Fix: press r to try again.\n")
 		return b.String()
 	case w.result == nil:
-		return "Waiting for the sign-in.\n"
+		return text.Hang(whatIfIntro, width, 0) + "\n\n" + th.Pal.Muted("It runs when you come to this step.") + "\n"
 	}
 	r := w.result
 	b.WriteString(text.Hang(whatIfIntro, width, 0) + "\n\n")
