@@ -189,7 +189,7 @@ func TestAllowedIPsPrefilledFromConfig(t *testing.T) {
 	state.Config.Overrides = change.Overrides{AllowedIPs: []string{"51.140.12.0/27,52.96.0.0/24"}, PolicyState: &ps}
 	d := newDriver(t, steps.NewAllowedIPs(deps(true)), state)
 	d.enter()
-	d.send(steps.LineMsg{Text: ""}) // keep the ranges
+	d.send(steps.LineMsg{Text: ""})  // keep the ranges
 	d.send(steps.LineMsg{Text: "e"}) // enforced after all
 	planDone(d)
 	if got := fmt.Sprint(state.AllowedIPs); got != "[51.140.12.0/27 52.96.0.0/24]" || state.Desired.PolicyState != change.PolicyEnabled {
