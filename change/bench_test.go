@@ -66,7 +66,7 @@ func BenchmarkApplyFromScratch(b *testing.B) {
 				writes++
 			}
 		}
-		trips += roundTrips(reqs)
+		trips += tenantsim.RoundTrips(reqs)
 		verifying += union(spans)
 		b.StartTimer()
 	}
@@ -93,22 +93,4 @@ func union(spans [][2]time.Time) time.Duration {
 		}
 	}
 	return total
-}
-
-// roundTrips is the longest chain of requests in which each starts after
-// the one before it ended: the round trips paid one after the other.
-func roundTrips(reqs []tenantsim.RequestRecord) int {
-	sort.Slice(reqs, func(i, j int) bool { return reqs[i].Start.Before(reqs[j].Start) })
-	chain := make([]int, len(reqs))
-	longest := 0
-	for i, r := range reqs {
-		chain[i] = 1
-		for j := range i {
-			if !reqs[j].End.After(r.Start) && chain[j]+1 > chain[i] {
-				chain[i] = chain[j] + 1
-			}
-		}
-		longest = max(longest, chain[i])
-	}
-	return longest
 }

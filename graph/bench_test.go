@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"mgmtsession/graph/tenantsim"
 )
 
 // BenchmarkPreflightReads runs preflight's read set (ReadTenant) against a
@@ -37,7 +39,7 @@ func BenchmarkPreflightReads(b *testing.B) {
 		}
 		reqs := srv.Requests()
 		requests += len(reqs)
-		trips += roundTrips(reqs)
+		trips += tenantsim.RoundTrips(reqs)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op-wall")

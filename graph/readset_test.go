@@ -194,7 +194,7 @@ func TestReadTenantRoundTrips(t *testing.T) {
 		t.Fatalf("errors %v", errs)
 	}
 	reqs := srv.Requests()
-	if rt := roundTrips(reqs); rt > 3 {
+	if rt := tenantsim.RoundTrips(reqs); rt > 3 {
 		t.Errorf("%d sequential round trips (%d requests in %v), want at most 3", rt, len(reqs), elapsed)
 	}
 	if elapsed > 600*time.Millisecond {
@@ -234,23 +234,4 @@ func TestExcludedUserIDs(t *testing.T) {
 	if !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Errorf("ExcludedUserIDs = %v, want [a b c]", got)
 	}
-}
-
-// roundTrips is the length of the longest chain of requests each of which
-// started after the previous one ended: the sequential round trips a
-// reader paid for, whatever ran alongside.
-func roundTrips(reqs []tenantsim.RequestRecord) int {
-	sort.Slice(reqs, func(i, j int) bool { return reqs[i].Start.Before(reqs[j].Start) })
-	chain := make([]int, len(reqs))
-	longest := 0
-	for i, r := range reqs {
-		chain[i] = 1
-		for j := range i {
-			if !reqs[j].End.After(r.Start) && chain[j]+1 > chain[i] {
-				chain[i] = chain[j] + 1
-			}
-		}
-		longest = max(longest, chain[i])
-	}
-	return longest
 }
