@@ -187,36 +187,29 @@ func Apply(ctx context.Context, w Writer, p *Plan, o Options) (*Result, error) {
 }
 
 func (r *run) applyAll(ctx context.Context) error {
+	// Consecutive role assignments are independent of each other, and so
+	// are consecutive exclusions (each depends only on the account's own
+	// policy, checked once before the first): each run of them goes out at
+	// once.
+	together := map[string]func(context.Context, int, []Change) error{
+		ObjRole:      r.assignRoles,
+		ObjExclusion: r.addExclusions,
+	}
 	cs := r.p.Changes
-	for i := 0; i < len(cs); i++ {
-		// Consecutive role assignments are independent of each other.
-		if cs[i].Object == ObjRole {
-			j := i
-			for j < len(cs) && cs[j].Object == ObjRole {
+	for i := 0; i < len(cs); {
+		j := i + 1
+		group, ok := together[cs[i].Object]
+		if ok {
+			for j < len(cs) && cs[j].Object == cs[i].Object {
 				j++
 			}
-			if err := r.assignRoles(ctx, i, cs[i:j]); err != nil {
-				return err
-			}
-			i = j - 1
-			continue
+		} else {
+			group = func(ctx context.Context, i int, cs []Change) error { return r.one(ctx, i, cs[0]) }
 		}
-		// So are consecutive exclusions: each depends only on the
-		// account's own policy, checked once before the first.
-		if cs[i].Object == ObjExclusion {
-			j := i
-			for j < len(cs) && cs[j].Object == ObjExclusion {
-				j++
-			}
-			if err := r.addExclusions(ctx, i, cs[i:j]); err != nil {
-				return err
-			}
-			i = j - 1
-			continue
-		}
-		if err := r.one(ctx, i, cs[i]); err != nil {
+		if err := group(ctx, i, cs[i:j]); err != nil {
 			return err
 		}
+		i = j
 	}
 	return nil
 }
@@ -772,12 +765,8 @@ func (r *run) verify(ctx context.Context, i int, c Change, check func(context.Co
 		if r.o.Now().After(deadline) {
 			return fmt.Errorf("verifying %s %s: %w", c.Object, c.Name, graph.ErrReplicationTimeout)
 		}
-		t := time.NewTimer(r.o.VerifyPause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := r.pause(ctx); err != nil {
+			return err
 		}
 	}
 }
@@ -791,13 +780,21 @@ func (r *run) waitFor(ctx context.Context, read func(context.Context) error) err
 		if !graph.IsNotFound(err) || r.o.Now().After(deadline) {
 			return err
 		}
-		t := time.NewTimer(r.o.VerifyPause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := r.pause(ctx); err != nil {
+			return err
 		}
+	}
+}
+
+// pause waits VerifyPause between two reads, or until ctx ends.
+func (r *run) pause(ctx context.Context) error {
+	t := time.NewTimer(r.o.VerifyPause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
