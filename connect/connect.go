@@ -46,6 +46,8 @@ type Env struct {
 	Sim       *tenantsim.Server // nil for a real tenant
 	transport *http.Transport
 	onClose   []func()
+	// borrowed is a simulated tenant someone else runs: Close leaves it.
+	borrowed bool
 }
 
 // OptionError is a global option with a value that cannot be used: which
@@ -134,6 +136,29 @@ func Open(o Options) (*Env, error) {
 	return &Env{opts: o, Cloud: c, transport: t}, nil
 }
 
+// OpenSimulated is an Env on a simulated tenant that is already running
+// (a test's, or one shared by several Envs): the same code path as --demo,
+// except that Close leaves the tenant running.
+func OpenSimulated(sim *tenantsim.Server, o Options) (*Env, error) {
+	o.Demo = true
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Auth == "" {
+		o.Auth = graph.AuthDeviceCode
+	}
+	if o.Tenant == "" {
+		o.Tenant = sim.TenantID()
+	}
+	return &Env{
+		opts:      o,
+		Cloud:     graph.Cloud{Name: "simulated", AuthorityHost: sim.AuthorityURL(), GraphRoot: sim.BaseURL()},
+		Sim:       sim,
+		transport: sim.Transport(),
+		borrowed:  true,
+	}, nil
+}
+
 // DefaultAuth is device code where no local browser can open (an SSH session
 // or no display) or where the operator asked for accessible output (a
 // screen reader reads a code more easily than it drives a browser's
@@ -158,7 +183,7 @@ func accessible() bool {
 
 // Close stops the simulated tenant, if any, and runs the OnClose functions.
 func (e *Env) Close() {
-	if e.Sim != nil {
+	if e.Sim != nil && !e.borrowed {
 		e.Sim.Close()
 	}
 	for _, fn := range e.onClose {
@@ -256,4 +281,30 @@ func (e *Env) clientSecret() string {
 		return e.Sim.ClientSecret()
 	}
 	return os.Getenv("MGMTSESSION_CLIENT_SECRET")
+}
+
+// PasswordSignIn signs in as upn with a password (the sign-in probe's
+// resource-owner password grant) in this Env's cloud, tenant, network and
+// debug log, and reports the session the token stands for. The client is
+// --client-id or the default public client: the probe needs a public
+// client even when the operator signed in with an app's secret or
+// certificate. The password lives in the credential only for this call;
+// nothing here logs or keeps it.
+func (e *Env) PasswordSignIn(ctx context.Context, upn, password string) (graph.Session, error) {
+	clientID := e.opts.ClientID
+	if clientID == "" {
+		clientID = graph.DefaultClientID
+	}
+	cred, err := graph.NewPasswordCredential(graph.AuthOptions{
+		TenantID:                 e.opts.Tenant,
+		ClientID:                 clientID,
+		Cloud:                    e.Cloud,
+		Transport:                e.transport,
+		DisableInstanceDiscovery: e.Sim != nil,
+		Log:                      e.opts.Log,
+	}, upn, password)
+	if err != nil {
+		return graph.Session{}, err
+	}
+	return graph.SignIn(ctx, cred, e.Cloud)
 }

@@ -103,6 +103,39 @@ type AuthOptions struct {
 
 // NewCredential builds the azidentity credential for the chosen method.
 func NewCredential(o AuthOptions) (azcore.TokenCredential, error) {
+	o, copts, rec := clientOptions(o)
+	cred, err := newCredential(o, copts)
+	if err != nil {
+		return nil, err
+	}
+	return explainingCredential{TokenCredential: cred, rec: rec}, nil
+}
+
+// NewPasswordCredential builds the credential of a password sign-in (the
+// resource-owner password grant, ROPC) for the sign-in probe: azidentity's
+// UsernamePasswordCredential, which is MSAL's public client underneath, so
+// the token request is the one Microsoft's own libraries send, through the
+// same transport (proxy, CAs, --debug-log) and refusal recorder as every
+// other sign-in. Microsoft deprecated this flow (azidentity 1.9.0, MSAL Go
+// 2025) because it cannot do MFA; the product uses it only for the
+// optional probe, whose very question is whether a password alone is
+// enough. The password stays in the credential's memory only.
+func NewPasswordCredential(o AuthOptions, username, password string) (azcore.TokenCredential, error) {
+	o, copts, rec := clientOptions(o)
+	//lint:ignore SA1019 the probe exists to try exactly this deprecated flow (see above)
+	cred, err := azidentity.NewUsernamePasswordCredential(o.TenantID, o.ClientID, username, password, &azidentity.UsernamePasswordCredentialOptions{ //nolint:staticcheck
+		ClientOptions: copts, DisableInstanceDiscovery: o.DisableInstanceDiscovery,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preparing the password sign-in: %w", err)
+	}
+	return explainingCredential{TokenCredential: cred, rec: rec}, nil
+}
+
+// clientOptions fills the defaults and builds what every credential shares:
+// the cloud's authority, the transport under the refusal recorder and the
+// debug log, and the retry rule.
+func clientOptions(o AuthOptions) (AuthOptions, azcore.ClientOptions, *refusalRecorder) {
 	if o.ClientID == "" {
 		o.ClientID = DefaultClientID
 	}
@@ -119,11 +152,7 @@ func NewCredential(o AuthOptions) (azcore.TokenCredential, error) {
 		Transport: &http.Client{Transport: rec},
 		Retry:     policy.RetryOptions{ShouldRetry: shouldRetrySignIn},
 	}
-	cred, err := newCredential(o, copts)
-	if err != nil {
-		return nil, err
-	}
-	return explainingCredential{TokenCredential: cred, rec: rec}, nil
+	return o, copts, rec
 }
 
 func newCredential(o AuthOptions, copts azcore.ClientOptions) (azcore.TokenCredential, error) {

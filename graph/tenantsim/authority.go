@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -161,6 +160,23 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 		"expires_in":       int(deviceCodeLifetime.Seconds()),
 		"interval":         1,
 		"message":          fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", verify, code),
+	})
+}
+
+// userRealm answers MSAL's home realm discovery before a password grant:
+// Managed for a name on one of the tenant's domains (the simulated tenant
+// federates none), Unknown for any other, as Entra answers a domain no
+// tenant has.
+func (s *Server) userRealm(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("user")
+	_, dom, _ := strings.Cut(name, "@")
+	kind := "Unknown"
+	if dom != "" && s.knownTenant(dom) {
+		kind = "Managed"
+	}
+	writeAuthorityJSON(w, http.StatusOK, map[string]any{
+		"ver": "1.0", "account_type": kind, "domain_name": dom,
+		"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline",
 	})
 }
 
@@ -327,56 +343,102 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device,
 	s.locked(func() { s.deviceCodes.del(device) })
 	// The person approved interactively, so MFA was done in the browser; a
 	// policy that blocks (device code flow, country, ...) still stops it.
-	if res := s.signInCheck(r, operator, "deviceCodeFlow", "browser"); res.Verdict == ca.VerdictBlock {
+	res := s.signInCheck(r, operator, "deviceCodeFlow", "browser")
+	ip, _ := s.origin(r)
+	attempt := signInAttempt{user: operator, username: operator.UserPrincipalName, clientID: clientID, ip: ip, ca: &res, done: interactiveAll}
+	if res.Verdict == ca.VerdictBlock {
+		attempt.code, attempt.reason = 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."
+		s.recordSignIn(attempt)
 		oauthError(w, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
 		return
 	}
+	s.recordSignIn(attempt)
 	s.issue(w, s.userClaims(operator), clientID, tr)
 }
 
-// passwordGrant is the resource-owner password grant the live sign-in probe
-// uses: it is refused with the AADSTS code a real tenant gives when CA,
-// security defaults or per-user MFA demand MFA or block.
+// passwordGrant is the resource-owner password grant (ROPC) the live
+// sign-in probe uses. It answers as Entra does, in Entra's order: the
+// client first (a public client only), then the account (smart lockout,
+// the password, disabled, must change its password), then Conditional
+// Access, security defaults and per-user MFA, which a password alone never
+// satisfies. Every answer about an account goes in the sign-in log.
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, username, password, clientID string, tr tokenRequest) {
+	switch clientID {
+	case PublicClientID:
+	case DemoAppClientID:
+		oauthError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	default:
+		oauthError(w, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory '"+s.TenantID()+"'.")
+		return
+	}
+	ip, _ := s.origin(r)
+	attempt := signInAttempt{username: username, clientID: clientID, ip: ip}
+	refuse := func(code int, reason, desc string) {
+		attempt.code, attempt.reason = code, reason
+		s.recordSignIn(attempt)
+		oauthError(w, http.StatusBadRequest, "invalid_grant", code, desc)
+	}
 	var u *user
-	var privileged, secDefaults bool
+	var privileged, secDefaults, lockedOut, goodPassword bool
+	now := time.Now()
 	s.locked(func() {
 		u = s.st.userByIDOrUPN(username)
-		if u != nil {
-			privileged = len(s.st.roleTemplates(u.ID)) > 0
-		}
 		secDefaults = s.st.SecurityDefaults
+		if u == nil {
+			return
+		}
+		privileged = len(s.st.roleTemplates(u.ID)) > 0
+		lockedOut = s.lockedOut(u.ID, now)
+		goodPassword = u.Password != "" && hmac.Equal([]byte(u.Password), []byte(password))
+		switch {
+		case lockedOut:
+		case goodPassword:
+			s.passwordSucceeded(u.ID)
+		default:
+			s.passwordFailed(u.ID, now)
+		}
 	})
+	attempt.user = u
 	switch {
-	case u == nil || u.Password == "" || !hmac.Equal([]byte(u.Password), []byte(password)):
-		s.recordSignIn(r, u, username, 50126, "Invalid username or password.")
-		oauthError(w, http.StatusBadRequest, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
+	case u == nil:
+		refuse(50126, "Error validating credentials due to invalid username or password.", "Error validating credentials due to invalid username or password.")
+		return
+	case lockedOut:
+		refuse(50053, "Account is locked because user tried to sign in too many times with an incorrect user ID or password.", "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password.")
+		return
+	case !goodPassword:
+		refuse(50126, "Error validating credentials due to invalid username or password.", "Error validating credentials due to invalid username or password.")
 		return
 	case !u.AccountEnabled:
-		s.recordSignIn(r, u, username, 50057, "User account is disabled.")
-		oauthError(w, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled.")
+		refuse(50057, "User account is disabled. The account has been disabled by an administrator.", "The user account is disabled.")
+		return
+	case u.MustChangePassword:
+		refuse(50055, "The password is expired.", "The password is expired. The user must change it (forceChangePasswordNextSignIn) before signing in with it.")
 		return
 	}
 	res := s.signInCheck(r, u, "", "mobileAppsAndDesktopClients")
-	mfa := res.Verdict == ca.VerdictMFA || u.PerUserMFAState == "enforced" || (secDefaults && privileged)
+	attempt.ca, attempt.done = &res, passwordOnly
 	switch {
 	case res.Verdict == ca.VerdictBlock:
-		s.recordSignIn(r, u, username, 53003, "Access has been blocked by Conditional Access policies.")
-		oauthError(w, http.StatusBadRequest, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
-	case mfa:
-		s.recordSignIn(r, u, username, 50076, "Strong authentication is required.")
-		oauthError(w, http.StatusBadRequest, "invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '"+graphAppID+"'.")
+		refuse(53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.", "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+	case res.Verdict == ca.VerdictMFA || u.PerUserMFAState == "enforced" || (secDefaults && privileged):
+		refuse(50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access.",
+			"Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '"+graphAppID+"'.")
+	case res.Verdict == ca.VerdictControls:
+		// A compliant or joined device, an approved app: a password
+		// sign-in from a tool proves none of them.
+		refuse(53000, "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.", "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant. The user must enroll their device with an approved MDM provider like Intune.")
 	default:
-		s.recordSignIn(r, u, username, 0, "")
+		s.recordSignIn(attempt)
 		s.issue(w, s.userClaims(u), clientID, tr)
 	}
 }
 
 // signInCheck evaluates the tenant's CA policies for a sign-in to Graph
-// from the request's client address. A sign-in's origin can be set with the
-// X-Sim-Client-IP and X-Sim-Client-Country headers, so that tests and the
-// demo can sign in "from" an allowed or an outside address.
+// from where the sign-in comes from (see origin).
 func (s *Server) signInCheck(r *http.Request, u *user, flow, clientApp string) ca.Result {
+	ip, country := s.origin(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	policies := make([]ca.Policy, len(s.st.Policies))
@@ -391,48 +453,10 @@ func (s *Server) signInCheck(r *http.Request, u *user, flow, clientApp string) c
 		Subject:       s.st.subject(u),
 		Application:   graphAppID,
 		ClientAppType: clientApp,
-		IP:            clientIP(r),
-		Country:       strings.ToUpper(r.Header.Get("X-Sim-Client-Country")),
+		IP:            ip,
+		Country:       country,
 		AuthFlow:      flow,
 	})
-}
-
-func clientIP(r *http.Request) netip.Addr {
-	if a, err := netip.ParseAddr(r.Header.Get("X-Sim-Client-IP")); err == nil {
-		return a
-	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr()
-}
-
-func (s *Server) recordSignIn(r *http.Request, u *user, username string, code int, reason string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	entry := map[string]any{
-		"id":                newGUID(),
-		"createdDateTime":   time.Now().UTC().Format(time.RFC3339),
-		"userPrincipalName": username,
-		"appId":             PublicClientID,
-		"appDisplayName":    "Microsoft Graph Command Line Tools",
-		"ipAddress":         clientIP(r).String(),
-		"clientAppUsed":     "Mobile Apps and Desktop clients",
-		"status":            map[string]any{"errorCode": code, "failureReason": reason},
-	}
-	if u != nil {
-		entry["userId"] = u.ID
-		entry["userDisplayName"] = u.DisplayName
-	}
-	// Newest first, as Graph lists them; only the newest are kept. The
-	// log is written with the tenant's next change or at Close, never on
-	// its own: a stranger's failed password must not rewrite the file
-	// while every request waits on the lock.
-	s.st.SignIns = append([]map[string]any{entry}, s.st.SignIns[:min(len(s.st.SignIns), limits.signIns-1)]...)
-	if s.file != nil {
-		s.file.signIns++
-	}
 }
 
 func (s *Server) userClaims(u *user) tokenClaims {

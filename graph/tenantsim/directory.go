@@ -417,6 +417,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ *caller) *
 	if b.PasswordPolicies != nil {
 		u.PasswordPolicies = *b.PasswordPolicies
 	}
+	u.MustChangePassword = b.PasswordProfile.ForceChangePasswordNextSignIn != nil && *b.PasswordProfile.ForceChangePasswordNextSignIn
 	u.applyProfile(profile)
 	s.st.Users = append(s.st.Users, u)
 	s.st.changedDirectory()
@@ -476,6 +477,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, _ *caller) *g
 	}
 	if b.PasswordProfile != nil {
 		u.Password = b.PasswordProfile.Password
+		u.MustChangePassword = b.PasswordProfile.ForceChangePasswordNextSignIn != nil && *b.PasswordProfile.ForceChangePasswordNextSignIn
 	}
 	if b.MailNickname != nil {
 		u.MailNickname = *b.MailNickname
@@ -697,34 +699,6 @@ func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request, _ 
 		return errNotFound("roleAssignment", id)
 	}
 	return s.commit(w, http.StatusNoContent, nil)
-}
-
-func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, _ *caller) *graphError {
-	if !s.hasP1() {
-		return &graphError{Status: http.StatusForbidden, Code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-			Message: "Neither tenant is B2C or tenant doesn't have premium license"}
-	}
-	f, gerr := parseFilter(r.URL.Query().Get("$filter"))
-	if gerr != nil {
-		return gerr
-	}
-	var items []any
-	s.locked(func() {
-		for _, e := range s.st.SignIns {
-			var ok bool
-			if ok, gerr = f.match(func(prop string) (any, bool) { return propertyOf(e, prop) }); gerr != nil {
-				return
-			}
-			if ok {
-				items = append(items, e)
-			}
-		}
-	})
-	if gerr != nil {
-		return gerr
-	}
-	writeJSON(w, http.StatusOK, s.page(r, items))
-	return nil
 }
 
 // hasP1 reports whether an enabled SKU carries Entra ID P1 or P2.

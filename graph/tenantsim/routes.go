@@ -56,6 +56,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.openIDConfiguration)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCodeEndpoint)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.tokenEndpoint)
+	mux.HandleFunc("GET /common/UserRealm/{user}", s.userRealm)
 	mux.HandleFunc("GET /devicelogin", s.deviceLoginPage)
 	mux.HandleFunc("POST /devicelogin", s.deviceLoginApprove)
 
@@ -244,6 +245,11 @@ func (s *Server) graphHandler(perms, roles []string, h handlerFunc) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = &odataWriter{ResponseWriter: w, context: s.odataContext(r)}
 		c, gerr := s.authenticate(r)
+		if gerr != nil {
+			// Graph names the authority that issues its tokens on every
+			// 401, as RFC 6750 asks.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="`+s.BaseURL()+`/common/oauth2/authorize", client_id="`+graphAppID+`"`)
+		}
 		if gerr == nil && perms != nil {
 			gerr = s.authorize(c, perms, roles)
 		}

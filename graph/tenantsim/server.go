@@ -86,7 +86,11 @@ type Server struct {
 	visibleAt   map[string]time.Time // object id -> when replication makes it visible
 	caNext      time.Time            // earliest time the CA throttle admits the next request
 	consented   []string             // nil: ProductScopes
-	log         []RequestRecord
+	// Where sign-ins come from (signinlog.go), and smart lockout's counts.
+	originIP      netip.Addr
+	originCountry string
+	lockouts      map[string]*lockout // by lower-case user id
+	log           []RequestRecord
 
 	// Writes committed, and the crash after the k-th (crash.go).
 	writes           int

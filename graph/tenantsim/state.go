@@ -100,6 +100,9 @@ type user struct {
 	Methods           []string         `json:"methods"`
 	Extensions        []map[string]any `json:"extensions,omitempty"`
 	SessionsValidFrom string           `json:"signInSessionsValidFromDateTime,omitempty"`
+	// MustChangePassword is passwordProfile.forceChangePasswordNextSignIn:
+	// a password sign-in is refused (AADSTS50055) until it is changed.
+	MustChangePassword bool `json:"forceChangePasswordNextSignIn,omitempty"`
 	// Profile holds the directory's profile properties (givenName,
 	// department, usageLocation, ...) by Graph name, as written.
 	Profile map[string]any `json:"profile,omitempty"`
