@@ -24,7 +24,7 @@ func wizardCmd(f *factory) *cobra.Command {
   mgmtsession wizard --demo --demo-scenario no-p1 --accessible
   printf 'n\nq\n' | mgmtsession --accessible --demo
   mgmtsession wizard --tenant contoso.onmicrosoft.com
-  # a config file prepared by support: the wizard is prefilled, you review and confirm
+  # prefilled from a config file prepared by support: review, confirm
   mgmtsession wizard --config tenant.yaml`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, o, err := desired.read(cmd)

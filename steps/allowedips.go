@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"mgmtsession/change"
 	"mgmtsession/iprange"
@@ -362,6 +364,7 @@ func (a *AllowedIPs) Keys() []key.Binding {
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 			key.NewBinding(key.WithKeys("ctrl+j"), key.WithHelp("ctrl+j", "new line")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
 	case a.plan.err != nil:
 		return []key.Binding{a.edit, a.retry}
@@ -426,7 +429,7 @@ func (a *AllowedIPs) startEditing() tea.Cmd {
 	a.form = huh.NewForm(huh.NewGroup(
 		huh.NewText().Title("Allowed IP ranges").
 			Description("One a line, or separated by commas: IPv4 or IPv6, a range or an address. Paste a list, or write @FILE on a line to load one.").
-			Value(&a.input).Lines(6).ExternalEditor(false).CharLimit(0).
+			Value(&a.input).Lines(4).ExternalEditor(false).CharLimit(0).
 			Validate(func(s string) error { return checkRanges(s).err() }),
 		huh.NewSelect[change.PolicyState]().Title("The account's policy (MFA outside the allowed IPs)").
 			Options(
@@ -473,6 +476,12 @@ func (a *AllowedIPs) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		return a, nil
 	case tea.KeyPressMsg:
+		if a.editing && msg.String() == "esc" {
+			// The way out of the input: what was typed is dropped, and
+			// the plan made before, if any, stands.
+			a.editing, a.form, a.asking = false, nil, 0
+			return a, nil
+		}
 		if !a.editing {
 			switch {
 			case key.Matches(msg, a.edit) && !a.plan.running():
@@ -573,6 +582,8 @@ func (a *AllowedIPs) View(th *Theme, width int) string {
 		b.WriteString(a.plan.viewError(th, width))
 	case a.planned():
 		b.WriteString(a.viewPlan(th, width))
+	default:
+		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\n" + th.Pal.Muted("No ranges yet: press e to give them.") + "\n")
 	}
 	return b.String()
 }
@@ -585,6 +596,9 @@ func (a *AllowedIPs) viewPlan(th *Theme, width int) string {
 	for _, n := range a.check.result.Notes {
 		b.WriteString(th.Pal.Muted("note: "+text.Hang(safe.Text(n.String()), width-6, 6)) + "\n")
 	}
+	if len(a.check.result.Notes) > 0 {
+		b.WriteString("\n")
+	}
 	if p.Desired().PolicyState == change.PolicyReportOnly {
 		b.WriteString(th.Pal.Warn(text.Hang("The account's policy: report-only. "+reportOnlyConsequence, width, 0)) + "\n\n")
 	} else {
@@ -592,7 +606,27 @@ func (a *AllowedIPs) viewPlan(th *Theme, width int) string {
 	}
 	var plan strings.Builder
 	change.WritePlan(&plan, p, width)
-	b.WriteString(plan.String())
+	b.WriteString(hangLines(plan.String(), width))
 	b.WriteString("\n" + th.Pal.Muted(text.Hang("Nothing is written yet: the Create step makes these changes. Press e to change the ranges or the policy.", width, 0)) + "\n")
 	return b.String()
+}
+
+// hangPrefix finds where a line of the plan's text starts its words: after
+// a change's number and mark, after a label ("Tenant       "), after an
+// exclusion's state, or after the indentation.
+var hangPrefix = regexp.MustCompile(`^(\s+\d+ [-+~] |[A-Z][A-Za-z ]*?\s{2,}|\s+(to add|in place)\s+|\s*)`)
+
+// hangLines wraps each line of the plan's text that is too long for the
+// step's width under where its words start, so that a wrapped change
+// stays visibly one change on a narrow terminal; the command line prints
+// the same text at 80 columns.
+func hangLines(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) <= width {
+			continue
+		}
+		lines[i] = text.Hang(l, width, len(hangPrefix.FindString(l)))
+	}
+	return strings.Join(lines, "\n")
 }

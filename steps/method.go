@@ -94,7 +94,8 @@ func (m *MethodStep) SecretInput() bool { return m.editing && m.asking == 3 }
 func (m *MethodStep) Keys() []key.Binding {
 	switch {
 	case m.editing:
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))}
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	case m.plan.err != nil:
 		return []key.Binding{m.change, m.retry}
 	case m.plan.running():
@@ -151,13 +152,7 @@ func (m *MethodStep) startEditing() tea.Cmd {
 			Options(
 				huh.NewOption("Service account (recommended)", change.ServiceAccount),
 				huh.NewOption("Global Admin credentials", change.GlobalAdmin),
-			).Value(&m.mode).
-			DescriptionFunc(func() string {
-				if m.mode == change.GlobalAdmin {
-					return globalAdminTradeOffs
-				}
-				return serviceAccountTradeOffs
-			}, &m.mode)),
+			).Value(&m.mode)),
 		huh.NewGroup(
 			huh.NewInput().Title("The Global Administrator's user principal name").Value(&m.upn).
 				Validate(func(s string) error { return ident.CheckUPN(strings.TrimSpace(s)) }),
@@ -224,6 +219,12 @@ func (m *MethodStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.editing && msg.String() == "esc" {
+			// The way out of the form: the method chosen before stands.
+			m.editing, m.form, m.asking, m.password = false, nil, 0, ""
+			m.mode = m.state.Method.Mode
+			return m, nil
+		}
 		if !m.editing {
 			switch {
 			case key.Matches(msg, m.change) && !m.plan.running():
@@ -318,7 +319,9 @@ func (m *MethodStep) View(th *Theme, width int) string {
 			b.WriteString("Its password (held in memory only, never shown or written)?\n")
 		}
 	case m.editing:
-		b.WriteString(m.form.View() + "\n")
+		b.WriteString(m.form.View() + "\n\n")
+		b.WriteString("Service account (recommended):\n" + tradeOffs(serviceAccountTradeOffs, width) + "\n")
+		b.WriteString("Global Admin credentials:\n" + tradeOffs(globalAdminTradeOffs, width) + "\n")
 	case m.plan.running():
 		fmt.Fprintf(&b, "%s Planning for %s… %s\n", th.Spinner(m.spin), methodName(m.mode), seconds(m.plan.job.Elapsed()))
 	case m.plan.err != nil:
@@ -329,6 +332,10 @@ func (m *MethodStep) View(th *Theme, width int) string {
 		b.WriteString("\n\n" + m.plan.viewError(th, width))
 	case m.chosen():
 		b.WriteString(m.viewChosen(th, width))
+	default:
+		b.WriteString("Service account (recommended):\n" + tradeOffs(serviceAccountTradeOffs, width) + "\n")
+		b.WriteString("Global Admin credentials:\n" + tradeOffs(globalAdminTradeOffs, width) + "\n\n")
+		b.WriteString(th.Pal.Muted("No method chosen yet: press e to choose.") + "\n")
 	}
 	return b.String()
 }
@@ -350,7 +357,7 @@ func (m *MethodStep) viewChosen(th *Theme, width int) string {
 	b.WriteString(tradeOffs(trade, width) + "\n\n")
 	fmt.Fprintf(&b, "%s, then the \"after\" picture:\n", text.Plural(len(p.Changes), "change"))
 	for _, v := range p.WhatIfAfter() {
-		b.WriteString(change.VerdictLine(v) + "\n")
+		b.WriteString(hangLines(change.VerdictLine(v), width) + "\n")
 	}
 	for _, w := range p.Warnings {
 		b.WriteString("\n" + th.Pal.MarkWarn + " " + text.Hang(safe.Text(w), width-2, 2) + "\n")

@@ -71,6 +71,12 @@ func (d *driver) run(cmd tea.Cmd) {
 				d.run(c)
 			}
 		default:
+			if seq, ok := sequence(msg); ok {
+				for _, c := range seq {
+					d.run(c)
+				}
+				return
+			}
 			d.msgs <- msg
 		}
 	}()
@@ -423,7 +429,8 @@ func TestScreens(t *testing.T) {
 			d.press("m")
 			t.Run("details", func(t *testing.T) { golden.RequireEqual(t, []byte(d.screen())) })
 			d.press("esc", "n")
-			t.Run("what-if-placeholder", func(t *testing.T) { golden.RequireEqual(t, []byte(d.screen())) })
+			d.until("evaluated the What If", func() bool { return d.m.state.WhatIf != nil && d.m.steps[2].Status() != steps.Running })
+			t.Run("what-if", func(t *testing.T) { golden.RequireEqual(t, []byte(d.screen())) })
 			d.press("?")
 			t.Run("help", func(t *testing.T) { golden.RequireEqual(t, []byte(d.screen())) })
 		})

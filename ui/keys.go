@@ -8,6 +8,7 @@ type keyMap struct {
 	Next, Back, Up, Down, PageUp, PageDown, Top, Bottom, Badge, Help, Close, Quit, Abort key.Binding
 	extra                                                                                []key.Binding // the active step's own
 	first                                                                                bool          // on step 0, where going back goes nowhere
+	focused                                                                              bool          // the step's input has the keys: only its own and Ctrl+C act
 }
 
 func newKeyMap() keyMap {
@@ -30,6 +31,9 @@ func newKeyMap() keyMap {
 
 func (k keyMap) ShortHelp() []key.Binding {
 	out := append([]key.Binding{}, k.extra...)
+	if k.focused {
+		return append(out, k.Abort)
+	}
 	out = append(out, k.Next)
 	if !k.first {
 		out = append(out, k.Back)
@@ -38,6 +42,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
+	if k.focused {
+		return [][]key.Binding{append(append([]key.Binding{}, k.extra...), k.Abort)}
+	}
 	move := []key.Binding{k.Next}
 	if !k.first {
 		move = append(move, k.Back)

@@ -249,6 +249,7 @@ func (m *Model) layout() {
 	m.help.SetWidth(m.width)
 	m.keys.extra = m.steps[m.active].Keys()
 	m.keys.first = m.active == 0
+	m.keys.focused = m.steps[m.active].Focused()
 	if m.help.ShowAll {
 		m.keys.Help.SetHelp("?", "close keys")
 	} else {

@@ -111,20 +111,34 @@ func TestWizardDeviceCodeBlocked(t *testing.T) {
 	}
 }
 
-// TestWizardLaterStepsSayWhatTheyWillDo: the steps not built yet say what
-// they will do and which command does it meanwhile, and go no further.
-func TestWizardLaterStepsSayWhatTheyWillDo(t *testing.T) {
+// TestWizardStepsTwoToFour walks the What If, the allowed IPs and the
+// method in a real program with keystrokes, as an operator does: read the
+// "before" picture, paste the ranges, confirm them and the policy state,
+// read the plan, keep the recommended method; then the badge's details.
+func TestWizardStepsTwoToFour(t *testing.T) {
 	tm := startWizard(t, "default")
 	waitFor(t, tm, "Signed in as")
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
 	waitFor(t, tm, "passed,")
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
-	waitFor(t, tm, "comes with the next build")
+	waitFor(t, tm, "MFA REQUIRED")
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
-	waitFor(t, tm, "What If check comes with the next build: this one ends here.")
+	waitFor(t, tm, "Allowed IP ranges")
+	tm.Send(tea.PasteMsg{Content: "20.190.128.0/24\n52.96.0.0/24"})
+	waitFor(t, tm, "2 ranges accepted")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor(t, tm, "changes, in this order")
+	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	waitFor(t, tm, "How the platform signs in")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor(t, tm, "Method: service account")
 	tm.Send(tea.KeyPressMsg{Code: 'm', Text: "m"})
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	_, scr := screen(t, tm)
+	final, scr := screen(t, tm)
+	if final.Aborted() {
+		t.Error("q is a normal quit, not an abort")
+	}
 	if !strings.Contains(scr, "No management account exists yet") {
 		t.Errorf("the Management badge details are not shown:\n%s", scr)
 	}
