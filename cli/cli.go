@@ -258,7 +258,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 problems found or chan
 
 	root.AddCommand(
 		wizardCmd(f),
-		statusCmd(f), whatifCmd(f), exportCmd(f), planCmd(f), signinsCmd(),
+		statusCmd(f), whatifCmd(f), exportCmd(f), planCmd(f), signinsCmd(f),
 		applyCmd(f), onCmd(f), offCmd(f), undoCmd(f), removeCmd(f),
 		emulatorCmd(f), manCmd(),
 	)

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +18,7 @@ import (
 
 type emulatorOptions struct {
 	listen, state, scenario, certOut string
+	clientIP, clientCountry          string
 	list                             bool
 }
 
@@ -30,7 +33,8 @@ func emulatorCmd(f *factory) *cobra.Command {
 		Args:    noArgs,
 		Example: `  mgmtsession emulator --list-scenarios
   mgmtsession emulator --listen 127.0.0.1:18443 --cert-out /tmp/sim.pem
-  mgmtsession emulator --demo-scenario throttled --demo-state /tmp/t.json`,
+  mgmtsession emulator --demo-scenario throttled --demo-state /tmp/t.json
+  mgmtsession emulator --client-ip 20.190.128.7 --client-country GB`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEmulator(cmd.Context(), f, o) },
 	}
 	fs := cmd.Flags()
@@ -38,6 +42,8 @@ func emulatorCmd(f *factory) *cobra.Command {
 	fs.StringVar(&o.state, "demo-state", "", "file that keeps the simulated tenant between runs")
 	fs.StringVar(&o.scenario, "demo-scenario", "", "scenario to start from")
 	fs.StringVar(&o.certOut, "cert-out", "", "write the server certificate (PEM) here, for curl --cacert")
+	fs.StringVar(&o.clientIP, "client-ip", tenantsim.DefaultClientIP.String(), "address sign-ins come from, as Conditional Access and the sign-in log see it (default: outside any range you can allow)")
+	fs.StringVar(&o.clientCountry, "client-country", tenantsim.DefaultClientCountry, "the country sign-ins come from (ISO 3166 two-letter code)")
 	fs.BoolVar(&o.list, "list-scenarios", false, "list the scenarios and exit")
 	return cmd
 }
@@ -60,11 +66,19 @@ func runEmulator(ctx context.Context, f *factory, o emulatorOptions) error {
 	if err := checkLoopback(*listen); err != nil {
 		return err
 	}
+	origin, err := netip.ParseAddr(o.clientIP)
+	if err != nil {
+		return usagef("--client-ip %q: not an IPv4 or IPv6 address", o.clientIP)
+	}
+	if !countryCode.MatchString(o.clientCountry) {
+		return usagef("--client-country %q: give a two-letter country code such as GB", o.clientCountry)
+	}
 	srv, err := tenantsim.New(tenantsim.Options{Listen: *listen, StatePath: *state, Scenario: *scenario})
 	if err != nil {
 		return usagef("%v", err)
 	}
 	defer srv.Close()
+	srv.SetClientIP(origin.Unmap(), o.clientCountry)
 	if *certOut != "" {
 		if err := writeCertOut(*certOut, srv.CertPEM()); err != nil {
 			return err
@@ -74,10 +88,12 @@ func runEmulator(ctx context.Context, f *factory, o emulatorOptions) error {
 	// throwaway simulated tenant, and scripts need it for a token.
 	fmt.Fprintf(s.Out, "graph: %s\nauthority: %s\ntenant: %s\nclient-id: %s\nclient-secret: %s\n",
 		srv.GraphURL(), srv.AuthorityURL(), srv.TenantID(), tenantsim.DemoAppClientID, srv.ClientSecret())
-	fmt.Fprintln(s.Err, "Serving the simulated tenant; press Ctrl+C to stop.")
+	fmt.Fprintf(s.Err, "Serving the simulated tenant; sign-ins come from %s (%s). Press Ctrl+C to stop.\n", origin.Unmap(), strings.ToUpper(o.clientCountry))
 	<-ctx.Done()
 	return nil
 }
+
+var countryCode = regexp.MustCompile(`^[A-Za-z]{2}$`)
 
 // checkLoopback refuses to serve the simulated tenant beyond this machine:
 // it grants tokens to anyone who asks.

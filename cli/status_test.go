@@ -94,8 +94,7 @@ func TestStatusDeviceCodeBlocked(t *testing.T) {
 	}
 }
 
-// TestUsage: bad usage exits 2 with one line naming the problem; commands of
-// later releases say so and exit 1.
+// TestUsage: bad usage exits 2 with one line naming the problem.
 func TestUsage(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -109,7 +108,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"status", "--demo-scenario", "no-p1"}, cli.ExitUsage, "go with --demo"},
 		{[]string{"status", "--demo", "extra"}, cli.ExitUsage, `unexpected argument "extra"`},
 		{[]string{"--demo"}, cli.ExitUsage, "the wizard needs a terminal"},
-		{[]string{"signins", "--demo"}, cli.ExitFailure, "not available in this build yet"},
+		{[]string{"signins", "--demo", "--top", "5000"}, cli.ExitUsage, "--top 5000"},
 	} {
 		r := run(t, c.args...)
 		if r.code != c.code || !strings.Contains(r.err, c.want) {

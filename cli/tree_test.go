@@ -65,7 +65,7 @@ func TestRootHelpGroupsAndExitCodes(t *testing.T) {
 		"WIZARD", "READ-ONLY", "CHANGES", "TOOLS", "--demo", "--tenant", "--auth", "--accessible",
 		"MGMTSESSION_CLOUD", "MGMTSESSION_CLIENT_ID", "NO_COLOR",
 		"Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 problems found", "130 aborted",
-		"plan", "(not in this build yet)",
+		"plan", "signins",
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("--help lacks %q", want)
@@ -198,16 +198,6 @@ func TestManPage(t *testing.T) {
 	r := run(t, "man")
 	if r.code != 0 || !strings.HasPrefix(r.out, ".TH MGMTSESSION 1") || !strings.Contains(r.out, "whatif") {
 		t.Errorf("man: exit %d:\n%.300s", r.code, r.out)
-	}
-}
-
-// TestNotYetCommands say so and exit 1, whatever they are given.
-func TestNotYetCommands(t *testing.T) {
-	for _, name := range []string{"signins"} {
-		r := run(t, name, "--demo")
-		if r.code != 1 || !strings.Contains(r.err, "not available in this build yet") || r.out != "" {
-			t.Errorf("%s: exit %d, stderr %q", name, r.code, r.err)
-		}
 	}
 }
 

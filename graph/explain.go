@@ -98,8 +98,32 @@ var codeHelp = map[int]SignInHelp{
 		Fix: "upload the certificate's public part to the app registration (Certificates & secrets), or give the certificate that is there.", Settings: []Setting{SettingCert}},
 	90002: {Cause: "The tenant was not found (AADSTS90002); a tenant in a national cloud is not found in the global one.",
 		Fix: "check the tenant, and give --cloud usgov, usgovdod or china for a national cloud tenant.", Settings: []Setting{SettingTenant, SettingCloud}},
+	53000: {Cause: "Conditional Access requires a compliant device, and this one is not (AADSTS53000).",
+		Fix: "sign in from a device your organisation manages (Intune), or ask who manages Conditional Access to exclude the account from that policy."},
+	53001: {Cause: "Conditional Access requires a domain-joined device (AADSTS53001).",
+		Fix: "sign in from a joined device, or ask who manages Conditional Access to exclude the account from that policy."},
+	53002: {Cause: "Conditional Access requires an approved client app (AADSTS53002).",
+		Fix: "sign in with an approved app, or ask who manages Conditional Access to exclude the account from that policy."},
+	530002: {Cause: "Conditional Access requires a compliant device (AADSTS530002).",
+		Fix: "sign in from a device your organisation manages, or ask who manages Conditional Access to exclude the account from that policy."},
+	50097: {Cause: "Conditional Access requires device authentication (AADSTS50097).",
+		Fix: "sign in from a registered device, or ask who manages Conditional Access to exclude the account from that policy."},
+	50144: {Cause: "The account's Active Directory password has expired (AADSTS50144).",
+		Fix: "change the password on the domain (or at https://aka.ms/sspr), then sign in again."},
+	50158: {Cause: "An external security challenge (a third-party MFA) was not completed (AADSTS50158).",
+		Fix: "sign in interactively and complete the challenge."},
+	70003: {Cause: "The sign-in service does not offer this sign-in flow (AADSTS70003).",
+		Fix: "use another sign-in method: --auth devicecode or --auth browser.", Settings: []Setting{SettingMethod}},
 	500011: {Cause: "Microsoft Graph is not known under the resource asked for (AADSTS500011), usually the wrong cloud.",
 		Fix: "give the cloud the tenant lives in.", Settings: []Setting{SettingCloud}},
+}
+
+// ExplainCode is the cause and fix of an AADSTS code as a sign-in log
+// entry shows it (status.errorCode); false for a code without its own
+// explanation.
+func ExplainCode(code int) (SignInHelp, bool) {
+	h, ok := codeHelp[code]
+	return h, ok
 }
 
 // ExplainSignIn states the cause and the fix for the sign-in failures an

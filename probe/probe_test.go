@@ -373,3 +373,51 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// Follow hands over each new sign-in once, oldest first, as it appears.
+func TestFollowTheLog(t *testing.T) {
+	tn := applied(t, connect.Options{})
+	tn.from(outsideIP, "GB")
+	tn.try(t, tn.password) // already there when following starts
+
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan []probe.Entry, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- probe.Follow(ctx, tn.client, graph.SignInQuery{UPN: tn.upn}, 0, func(es []probe.Entry) error {
+			got <- es
+			return nil
+		})
+	}()
+	next := func() []probe.Entry {
+		t.Helper()
+		select {
+		case es := <-got:
+			return es
+		case <-time.After(20 * time.Second):
+			t.Fatal("Follow handed nothing over")
+			return nil
+		}
+	}
+	if first := next(); len(first) != 1 || first[0].Outcome != probe.MFARequired || first[0].Cause == "" {
+		t.Fatalf("first read: %+v", first)
+	}
+	tn.from(allowedIP, "GB")
+	tn.try(t, tn.password)
+	tn.try(t, change.NewSecret("Wrong-1234"))
+	var fresh []probe.Entry
+	for len(fresh) < 2 {
+		fresh = append(fresh, next()...)
+	}
+	if len(fresh) != 2 || fresh[0].Outcome != probe.Succeeded || fresh[1].Outcome != probe.BadCredentials {
+		t.Errorf("new sign-ins, oldest first: %+v", fresh)
+	}
+	// Nothing is handed over twice.
+	if again := next(); len(again) != 0 {
+		t.Errorf("handed over again: %+v", again)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Follow ended with %v", err)
+	}
+}
