@@ -318,6 +318,9 @@ type AllowedIPs struct {
 	edit    key.Binding
 	retry   key.Binding
 	width   int
+	// planText is the plan in words, made once per plan and width: it
+	// evaluates the "after" picture, too much for every frame.
+	planText rendered
 }
 
 // NewAllowedIPs builds the step; it is prefilled from the configuration
@@ -604,9 +607,11 @@ func (a *AllowedIPs) viewPlan(th *Theme, width int) string {
 	} else {
 		b.WriteString(text.Hang("The account's policy: enforced. It targets this account only, so it affects no one else.", width, 0) + "\n\n")
 	}
-	var plan strings.Builder
-	change.WritePlan(&plan, p, width)
-	b.WriteString(hangLines(plan.String(), width))
+	b.WriteString(a.planText.get(p, width, func() string {
+		var plan strings.Builder
+		change.WritePlan(&plan, p, width)
+		return hangLines(plan.String(), width)
+	}))
 	b.WriteString("\n" + th.Pal.Muted(text.Hang("Nothing is written yet: the Create step makes these changes. Press e to change the ranges or the policy.", width, 0)) + "\n")
 	return b.String()
 }
@@ -629,4 +634,20 @@ func hangLines(s string, width int) string {
 		lines[i] = text.Hang(l, width, len(hangPrefix.FindString(l)))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// rendered keeps a text made from one value at one width, so that a view
+// redrawn every frame (a spinner elsewhere, a resize) does not evaluate
+// policies again.
+type rendered struct {
+	of    any
+	width int
+	text  string
+}
+
+func (r *rendered) get(of any, width int, make func() string) string {
+	if r.of != of || r.width != width || r.text == "" {
+		r.of, r.width, r.text = of, width, make()
+	}
+	return r.text
 }

@@ -47,6 +47,7 @@ type MethodStep struct {
 	change   key.Binding
 	retry    key.Binding
 	width    int
+	after    rendered // the "after" picture of the plan, made once per plan and width
 }
 
 // NewMethod builds the step.
@@ -356,9 +357,13 @@ func (m *MethodStep) viewChosen(th *Theme, width int) string {
 	}
 	b.WriteString(tradeOffs(trade, width) + "\n\n")
 	fmt.Fprintf(&b, "%s, then the \"after\" picture:\n", text.Plural(len(p.Changes), "change"))
-	for _, v := range p.WhatIfAfter() {
-		b.WriteString(hangLines(change.VerdictLine(v), width) + "\n")
-	}
+	b.WriteString(m.after.get(p, width, func() string {
+		var after strings.Builder
+		for _, v := range p.WhatIfAfter() {
+			after.WriteString(hangLines(change.VerdictLine(v), width) + "\n")
+		}
+		return after.String()
+	}))
 	for _, w := range p.Warnings {
 		b.WriteString("\n" + th.Pal.MarkWarn + " " + text.Hang(safe.Text(w), width-2, 2) + "\n")
 	}

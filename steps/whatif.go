@@ -69,6 +69,7 @@ type WhatIfStep struct {
 	ipInput   string
 	problem   string
 	form      *huh.Form
+	details   []rendered // each sign-in's table, made once per result and width
 	spin      spinner.Model
 	editIP    key.Binding
 	readAgain key.Binding
@@ -465,11 +466,16 @@ func (w *WhatIfStep) View(th *Theme, width int) string {
 		b.WriteString(th.Pal.Muted(fmt.Sprintf("Evaluated %d times; this is the latest.", w.runs)) + "\n")
 	}
 	// The details, per sign-in, exactly as mgmtsession whatif prints them.
-	for _, c := range r.Matrix.Cases {
+	for i, c := range r.Matrix.Cases {
 		b.WriteString("\n" + th.Pal.Bold(fmt.Sprintf("%s (%s)", c.Case.Label, c.Case.IP)) + "\n")
-		var det strings.Builder
-		whatif.WriteText(&det, c, r.Subject, r.Source, width)
-		b.WriteString(det.String())
+		if len(w.details) != len(r.Matrix.Cases) {
+			w.details = make([]rendered, len(r.Matrix.Cases))
+		}
+		b.WriteString(w.details[i].get(c, width, func() string {
+			var det strings.Builder
+			whatif.WriteText(&det, c, r.Subject, r.Source, width)
+			return det.String()
+		}))
 	}
 	return b.String()
 }

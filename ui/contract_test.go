@@ -29,19 +29,19 @@ import (
 // sends synthetic messages, runs the commands they return as Bubble Tea
 // would (each in a goroutine) and feeds their messages back.
 type driver struct {
-	t     *testing.T
+	t     testing.TB
 	m     Model
 	msgs  chan tea.Msg
 	quit  bool
 	reads atomic.Int32 // preflight runs
 }
 
-func newDriver(t *testing.T, scenario string, width, height int, demoState string) *driver {
+func newDriver(t testing.TB, scenario string, width, height int, demoState string) *driver {
 	t.Helper()
 	return newDriverWith(t, connect.Options{Demo: true, DemoScenario: scenario, DemoState: demoState, DemoApproveAfter: 200 * time.Millisecond}, width, height)
 }
 
-func newDriverWith(t *testing.T, opts connect.Options, width, height int) *driver {
+func newDriverWith(t testing.TB, opts connect.Options, width, height int) *driver {
 	t.Helper()
 	env, err := connect.Open(opts)
 	if err != nil {

@@ -24,7 +24,7 @@ func (d *driver) typeKeys(s string) {
 }
 
 // toAllowedIPs walks the wizard to the Allowed IPs step with its form open.
-func toAllowedIPs(t *testing.T, d *driver) {
+func toAllowedIPs(t testing.TB, d *driver) {
 	t.Helper()
 	d.signedIn()
 	d.preflightRead()
