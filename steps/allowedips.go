@@ -431,8 +431,8 @@ func (a *AllowedIPs) startEditing() tea.Cmd {
 	}
 	a.form = huh.NewForm(huh.NewGroup(
 		huh.NewText().Title("Allowed IP ranges").
-			Description("One a line, or separated by commas: IPv4 or IPv6, a range or an address. Paste a list, or write @FILE on a line to load one.").
-			Value(&a.input).Lines(4).ExternalEditor(false).CharLimit(0).
+			Description("One a line or comma-separated; @FILE loads a file.").
+			Value(&a.input).Lines(3).ExternalEditor(false).CharLimit(0).
 			Validate(func(s string) error { return checkRanges(s).err() }),
 		huh.NewSelect[change.PolicyState]().Title("The account's policy (MFA outside the allowed IPs)").
 			Options(
@@ -539,6 +539,8 @@ func (a *AllowedIPs) answer(line string) tea.Cmd {
 
 const allowedIPsIntro = "The public IP ranges the platform signs in from (its egress ranges). Sign-ins from them need no MFA; from anywhere else the account is asked for MFA."
 
+const allowedIPsShort = "The platform's public egress ranges: no MFA from them, MFA from anywhere else."
+
 const reportOnlyConsequence = "Report-only is a trial: the policy only reports, so MFA is NOT enforced outside the allowed IPs, and once the account is excluded from the tenant's policies nothing asks it for MFA anywhere. Choose enforced (e) for the real thing."
 
 func (a *AllowedIPs) View(th *Theme, width int) string {
@@ -571,11 +573,14 @@ func (a *AllowedIPs) View(th *Theme, width int) string {
 			b.WriteString("The account's policy: enforced (e, recommended) or report-only (r)? An empty line keeps " + keep + ".\n")
 		}
 	case a.editing:
-		b.WriteString(text.Hang(allowedIPsIntro, width, 0) + "\n\n")
-		b.WriteString(a.form.View() + "\n")
+		// The live check comes before the form, so that on a small
+		// terminal it stays in sight while the ranges are typed (the
+		// keys belong to the input, not to scrolling).
+		b.WriteString(text.Hang(allowedIPsShort, width, 0) + "\n\n")
 		if v := a.check.view(th, width); v != "" {
-			b.WriteString("\n" + v)
+			b.WriteString(v + "\n")
 		}
+		b.WriteString(a.form.View() + "\n")
 		if a.policy == change.PolicyReportOnly {
 			b.WriteString("\n" + th.Pal.Warn(text.Hang(reportOnlyConsequence, width, 0)) + "\n")
 		}
