@@ -3,11 +3,16 @@ package cli
 import (
 	"context"
 	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"mgmtsession/change"
+	"mgmtsession/connect"
+	"mgmtsession/graph"
 	"mgmtsession/preflight"
+	"mgmtsession/probe"
 	"mgmtsession/steps"
 	"mgmtsession/ui"
 )
@@ -54,7 +59,13 @@ func runWizard(ctx context.Context, f *factory, prefill steps.Prefill) error {
 		return err
 	}
 	defer env.Close()
-	cfg := ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: accessible, Preflight: preflight.Run, Prefill: prefill}
+	cfg := ui.Config{Auth: env, Cloud: env.CloudLabel(), Accessible: accessible, Preflight: preflight.Run, Prefill: prefill,
+		JournalDir: f.journalDir, Probe: wizardProbe(env)}
+	if f.g.demo {
+		// The same pause between read-backs as the commands give the
+		// simulated tenant (runOptions).
+		cfg.VerifyPause = 50 * time.Millisecond
+	}
 	if accessible {
 		aborted, err := ui.RunAccessible(ctx, cfg, s.In, s.Out)
 		if err != nil {
@@ -74,4 +85,20 @@ func runWizard(ctx context.Context, f *factory, prefill steps.Prefill) error {
 		return errAborted
 	}
 	return nil
+}
+
+// wizardProbe is the Turn on step's live sign-in probe, through the
+// connection the operator signed in with (its cloud, proxy and CAs).
+func wizardProbe(env *connect.Env) steps.Prober {
+	return func(ctx context.Context, log *graph.Client, upn string, pw change.Secret) (steps.ProbeAnswer, error) {
+		res, err := probe.Try(ctx, env, probe.Request{UPN: upn, Password: pw, Log: log})
+		if err != nil {
+			return steps.ProbeAnswer{}, err
+		}
+		ans := steps.ProbeAnswer{Outcome: string(res.Outcome), Title: res.Outcome.Title(), Cause: res.Cause, Fix: res.Fix}
+		for _, p := range res.Policies {
+			ans.Policies = append(ans.Policies, p.DisplayName)
+		}
+		return ans, nil
+	}
 }

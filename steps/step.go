@@ -7,6 +7,7 @@ package steps
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
@@ -88,6 +89,14 @@ type State struct {
 	FactsUPN string
 	// Run is the Create step's applied run.
 	Run *change.Result
+	// Management is the management session as the tenant last showed it
+	// (read, or written by Create, Turn on, Auto-enable or Turn off): the
+	// header's badge and the details view read it.
+	Management *change.Status
+	// Applied is the part of the plan the Create step applied, and
+	// ReportPath the Markdown report of that run.
+	Applied    *change.Plan
+	ReportPath string
 }
 
 // Prefill is the configuration the wizard was started with: the file's
@@ -154,4 +163,12 @@ type Deps struct {
 	// Accessible makes the input steps ask plain questions answered by a
 	// LineMsg instead of showing forms.
 	Accessible bool
+	// JournalDir is the tenant's journal directory, the same as apply's
+	// (engine.go); VerifyPause is the engine's pause between read-backs
+	// (shorter for the simulated tenant, as the commands make it).
+	JournalDir  func(tenantID string) (string, error)
+	VerifyPause time.Duration
+	// Probe is the live sign-in probe of the Turn on step; nil when this
+	// build or this cloud has none.
+	Probe Prober
 }

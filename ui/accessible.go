@@ -34,8 +34,8 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	r := &lineRunner{
 		ctx: ctx, out: out, state: &steps.State{Config: cfg.Prefill},
 		theme: &steps.Theme{Pal: text.PlainPalette(), Accessible: true},
-		steps: newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight, Accessible: true}),
-		msgs:  make(chan tea.Msg, 64), lines: make(chan string), cloud: cfg.Cloud,
+		steps: newSteps(cfg.deps(ctx, true)), details: steps.NewDetails(cfg.deps(ctx, true)),
+		msgs: make(chan tea.Msg, 64), lines: make(chan string), cloud: cfg.Cloud,
 	}
 	// A terminal echoes what is typed; piped answers are echoed here, so
 	// that the transcript reads as a conversation either way.
@@ -49,19 +49,23 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 }
 
 type lineRunner struct {
-	ctx     context.Context
-	out     io.Writer
-	state   *steps.State
-	theme   *steps.Theme
-	steps   []steps.Step
-	active  int
-	msgs    chan tea.Msg
-	lines   chan string
-	eof     bool
-	shown   string // the active step's text as last printed, without figures
-	echo    bool
-	cloud   string
-	quitAsk bool
+	ctx    context.Context
+	out    io.Writer
+	state  *steps.State
+	theme  *steps.Theme
+	steps  []steps.Step
+	active int
+	// details is what m opens; while detailsOpen, single-letter answers
+	// go to it (answerDetails in details.go).
+	details     *steps.Details
+	detailsOpen bool
+	msgs        chan tea.Msg
+	lines       chan string
+	eof         bool
+	shown       string // the active step's text as last printed, without figures
+	echo        bool
+	cloud       string
+	quitAsk     bool
 	// term is the terminal answers are typed on, nil when they are piped;
 	// restoreEcho turns its echo back on after a hidden answer.
 	term        *os.File
@@ -122,7 +126,7 @@ func (r *lineRunner) run() (bool, error) {
 	prompted := false
 	for {
 		cur := r.steps[r.active]
-		if cur.Status() == steps.Running || !prompted && r.pending() {
+		if cur.Status() == steps.Running || r.details.Busy() || !prompted && r.pending() {
 			// Work goes on, or its last messages are still queued: the
 			// prompt waits for them, so that a scripted answer finds
 			// the step settled.
@@ -182,6 +186,9 @@ func (r *lineRunner) handle(msg tea.Msg) {
 		r.steps[i] = next
 		r.exec(cmd)
 	}
+	if !isKey {
+		r.exec(r.details.Update(msg, r.state, false))
+	}
 	if _, ok := msg.(steps.Change); ok {
 		r.exec(r.steps[r.active].Enter(r.state))
 	}
@@ -194,6 +201,9 @@ var figures = regexp.MustCompile(`[0-9]+`)
 // that only counts seconds is not news.
 func (r *lineRunner) show() {
 	view := strings.TrimRight(r.steps[r.active].View(r.theme, accessibleWidth), "\n ")
+	if r.detailsOpen {
+		view = strings.TrimRight(r.details.View(r.theme, accessibleWidth), "\n ")
+	}
 	key := figures.ReplaceAllString(view, "#")
 	if key == r.shown || view == "" {
 		return
@@ -253,6 +263,10 @@ func (r *lineRunner) prompt() {
 		fmt.Fprint(r.out, "Quit anyway? (y/n) > ")
 		return
 	}
+	if r.detailsOpen {
+		r.promptDetails()
+		return
+	}
 	if cur := r.steps[r.active]; cur.Focused() {
 		if isSecret(cur) {
 			r.hideInput()
@@ -305,6 +319,9 @@ func (r *lineRunner) answer(line string) bool {
 		r.quitAsk = false
 		return strings.EqualFold(line, "y") || strings.EqualFold(line, "yes")
 	}
+	if r.detailsOpen {
+		return r.answerDetails(line)
+	}
 	if cur.Focused() {
 		// A step with an input asked a question: the line is its answer,
 		// whatever it says.
@@ -313,7 +330,7 @@ func (r *lineRunner) answer(line string) bool {
 	}
 	switch strings.ToLower(line) {
 	case "q", "quit":
-		if cur.Busy() {
+		if cur.Busy() || r.details.Busy() {
 			r.quitAsk = true
 			r.println("%s is still working and stopping now may leave it half done.", cur.Title())
 			return false
@@ -336,8 +353,7 @@ func (r *lineRunner) answer(line string) bool {
 		}
 		r.enter(r.active - 1)
 	case "m":
-		m := Model{cfg: Config{Cloud: r.cloud}, state: r.state, width: accessibleWidth + listWidth + 1, styles: newStyles(true, true)}
-		r.println("%s", trimLines(m.badgeDetails()))
+		r.openDetails()
 	case "?":
 		r.println("Answers: n (or an empty line) goes to the next step, b to the previous one, m shows the management session, q quits; a step's own answers are listed in the prompt.")
 	default:

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -21,7 +22,6 @@ import (
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
 	"mgmtsession/steps"
-	"mgmtsession/text"
 )
 
 // Config is what the wizard needs from the command line.
@@ -34,6 +34,11 @@ type Config struct {
 	// Prefill is what --config and the flags (the same as apply's) gave,
 	// for the steps to start from.
 	Prefill steps.Prefill
+	// JournalDir, VerifyPause and Probe are the write steps' (see
+	// steps.Deps): the same journal and pauses as the commands.
+	JournalDir  func(tenantID string) (string, error)
+	VerifyPause time.Duration
+	Probe       steps.Prober
 }
 
 // Model is the root model.
@@ -50,6 +55,7 @@ type Model struct {
 	steps       []steps.Step
 	active      int
 	showDetails bool
+	details     *steps.Details
 	confirmQuit bool
 	statusLine  string
 	aborted     bool
@@ -67,7 +73,9 @@ func New(ctx context.Context, cfg Config) Model {
 	m.setBackground(true)
 	m.vp = viewport.New()
 	m.vp.KeyMap = viewport.KeyMap{} // the root maps the scrolling keys itself
-	m.steps = newSteps(steps.Deps{Ctx: ctx, Auth: cfg.Auth, Preflight: cfg.Preflight, Accessible: cfg.Accessible})
+	deps := cfg.deps(ctx, cfg.Accessible)
+	m.steps = newSteps(deps)
+	m.details = steps.NewDetails(deps)
 	m.layout()
 	return m
 }
@@ -81,9 +89,9 @@ func newSteps(deps steps.Deps) []steps.Step {
 		steps.NewWhatIf(deps),
 		steps.NewAllowedIPs(deps),
 		steps.NewMethod(deps),
-		steps.NewLater("Create", "Create the account, assign its roles, apply the location, policy and exclusions, and verify each write.", "mgmtsession apply"),
-		steps.NewLater("Turn on", "Confirm the condition with the What If against the tenant as it now is, and turn the management session on.", "mgmtsession on"),
-		steps.NewLater("Auto-enable", "Whether the session turns on by itself when operators act; the summary and the report.", "mgmtsession apply --auto-enable"),
+		steps.NewCreate(deps),
+		steps.NewTurnOn(deps),
+		steps.NewAutoEnable(deps),
 	}
 }
 
@@ -125,6 +133,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.steps[i] = next
 		cmds = append(cmds, cmd)
 	}
+	if _, isKey := msg.(tea.KeyPressMsg); !isKey {
+		cmds = append(cmds, m.details.Update(msg, m.state, false))
+	}
 	if _, isChange := msg.(steps.Change); isChange {
 		cmds = append(cmds, m.steps[m.active].Enter(m.state))
 	}
@@ -163,7 +174,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.vp.GotoTop()
 		return nil, true
 	case key.Matches(msg, m.keys.Quit):
-		if cur.Busy() {
+		if cur.Busy() || m.details.Busy() {
 			m.confirmQuit = true
 			m.statusLine = m.quitQuestion()
 			return nil, true
@@ -175,11 +186,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, m.keys.Badge):
 		m.showDetails = true
 		m.vp.GotoTop()
-		return nil, true
+		return m.details.Open(m.state), true
 	case m.scroll(msg):
 		return nil, true
 	case m.showDetails:
-		return nil, true // the details view takes no step keys
+		// The details view takes no step keys, only its own.
+		return m.details.Update(msg, m.state, true), true
 	case key.Matches(msg, m.keys.Next):
 		return m.move(+1), true
 	case key.Matches(msg, m.keys.Back):
@@ -248,6 +260,9 @@ func (m Model) View() tea.View {
 func (m *Model) layout() {
 	m.help.SetWidth(m.width)
 	m.keys.extra = m.steps[m.active].Keys()
+	if m.showDetails {
+		m.keys.extra = m.details.Keys()
+	}
 	m.keys.first = m.active == 0
 	m.keys.focused = m.steps[m.active].Focused()
 	if m.help.ShowAll {
@@ -257,7 +272,7 @@ func (m *Model) layout() {
 	}
 	var content string
 	if m.showDetails {
-		content = m.styles.Header.Render("Management session") + "\n\n" + m.badgeDetails()
+		content = m.styles.Header.Render("Management session") + "\n\n" + m.details.View(m.theme, m.contentWidth())
 	} else {
 		title := m.styles.Header.Render(fmt.Sprintf("Step %d · %s", m.active, m.steps[m.active].Title()))
 		content = title + "\n\n" + m.steps[m.active].View(m.theme, m.contentWidth())
@@ -307,6 +322,9 @@ func (m Model) renderStatusRow() string {
 		return m.styles.Status.Render(ansi.Truncate(m.statusLine, m.width, "…"))
 	}
 	total, shown := m.vp.TotalLineCount(), m.vp.VisibleLineCount()
+	if notice := m.details.Notice(); notice != "" && !m.showDetails && (total <= shown || m.vp.AtTop()) {
+		return m.styles.Status.Render(ansi.Truncate(notice, m.width, "…"))
+	}
 	if total <= shown {
 		return ""
 	}
@@ -336,6 +354,14 @@ func (m Model) contentWidth() int {
 // management is the badge's text: what preflight read, or that it has not
 // read it yet.
 func (m Model) management() string {
+	// What the write steps and the details view read or wrote last is
+	// newer than what preflight read.
+	if st := m.state.Management; st != nil {
+		if st.Session == "on" {
+			return preflight.ManagementOn
+		}
+		return preflight.ManagementOff // off, or no session at all
+	}
 	switch {
 	case m.state.Report == nil:
 		return "not read yet"
@@ -419,30 +445,4 @@ func stepMark(s Styles, st steps.Status) string {
 		mark = p.Muted("·")
 	}
 	return mark + strings.Repeat(" ", max(0, s.markWidth-ansi.StringWidth(mark)))
-}
-
-// badgeDetails is what the Management badge opens.
-func (m Model) badgeDetails() string {
-	var b strings.Builder
-	width := m.contentWidth()
-	fmt.Fprintf(&b, "Management session: %s\n\n", m.management())
-	r := m.state.Report
-	if r == nil {
-		b.WriteString("Not known yet: preflight reads it once you are signed in.\n")
-	} else {
-		if len(r.Accounts) == 0 {
-			b.WriteString("No management account exists yet; the Create step makes one.\n")
-		}
-		for _, a := range r.Accounts {
-			state := "disabled"
-			if a.Enabled {
-				state = "enabled"
-			}
-			b.WriteString(text.Hang(fmt.Sprintf("Account %s (%s)", safe.Text(a.UPN), state), width, 2) + "\n")
-			b.WriteString(text.Hang("  Roles: "+safe.Text(strings.Join(a.Roles, ", ")), width, 9) + "\n")
-		}
-	}
-	b.WriteString("\n" + text.Hang("Turning the session off from here comes with the Turn on step in the next build; until then, mgmtsession off turns it off.", width, 0) + "\n")
-	b.WriteString("\nPress m or Esc to close.\n")
-	return b.String()
 }
