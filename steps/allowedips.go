@@ -309,6 +309,9 @@ type AllowedIPs struct {
 	input  string // the text area's content, bound to the form
 	policy change.PolicyState
 	check  rangesCheck
+	// confirmed is the check of the ranges last confirmed: Esc goes back
+	// to it.
+	confirmed rangesCheck
 	// asking is the accessible mode's question: 0 none, 1 the ranges, 2
 	// the policy state.
 	asking  int
@@ -449,6 +452,7 @@ func (a *AllowedIPs) startEditing() tea.Cmd {
 // submit takes the checked ranges into the State and plans.
 func (a *AllowedIPs) submit() tea.Cmd {
 	a.editing, a.asking, a.form = false, 0, nil
+	a.confirmed = a.check
 	prefixes := a.check.result.Prefixes
 	d, err := resolveDesired(a.state.Config, prefixes, a.policy, a.state.Method)
 	if err != nil {
@@ -483,6 +487,7 @@ func (a *AllowedIPs) Update(msg tea.Msg) (Step, tea.Cmd) {
 			// The way out of the input: what was typed is dropped, and
 			// the plan made before, if any, stands.
 			a.editing, a.form, a.asking = false, nil, 0
+			a.check = a.confirmed
 			return a, nil
 		}
 		if !a.editing {

@@ -196,3 +196,31 @@ func TestAllowedIPsPrefilledFromConfig(t *testing.T) {
 		t.Errorf("planned %s %s, want the configured ranges, enforced", got, state.Desired.PolicyState)
 	}
 }
+
+// TestAllowedIPsEscKeepsThePlan: Esc while changing the ranges drops what
+// was typed; the plan made before stands, with its own notes.
+func TestAllowedIPsEscKeepsThePlan(t *testing.T) {
+	state := plannedState(t)
+	plan := state.Plan
+	d := newDriver(t, steps.NewAllowedIPs(deps(false)), state)
+	d.enter() // a revisit: the plan is shown, nothing is asked
+	if d.step.Focused() {
+		t.Fatal("a revisit with a plan asks for the ranges again")
+	}
+	d.key('e')
+	drain(d)
+	typeText(d, ", 52.96.0.9/24")
+	if !strings.Contains(d.flat(), "host bits cleared: 52.96.0.0/24") {
+		t.Fatalf("the edit is not checked:\n%s", d.view())
+	}
+	d.send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	if d.step.Focused() || state.Plan != plan || fmt.Sprint(state.AllowedIPs) != "[20.190.128.0/24]" {
+		t.Fatalf("Esc did not keep the plan: focused %v, ranges %v", d.step.Focused(), state.AllowedIPs)
+	}
+	if strings.Contains(d.flat(), "52.96.0") {
+		t.Errorf("the dropped edit is still shown:\n%s", d.view())
+	}
+	if ok, why := d.step.CanAdvance(); !ok {
+		t.Errorf("cannot go on with the plan kept: %s", why)
+	}
+}
