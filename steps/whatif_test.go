@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -103,5 +104,29 @@ func TestWhatIfAnotherOutsideIP(t *testing.T) {
 	}
 	if !strings.Contains(d.flat(), "from outside (52.96.0.9): MFA REQUIRED") {
 		t.Errorf("the new address's verdict is not shown:\n%s", d.view())
+	}
+}
+
+// TestWhatIfRevisitWithRanges: once the allowed ranges are known, a
+// revisit evaluates from them too, with the sweep's headlines, from the
+// facts already read.
+func TestWhatIfRevisitWithRanges(t *testing.T) {
+	state := signedIn(t, demo(t, "default"))
+	d := evaluated(t, state, false)
+	facts := state.Facts
+	state.AllowedIPs = []netip.Prefix{netip.MustParsePrefix("20.190.128.0/24")}
+	d.enter()
+	d.until("evaluated from the ranges", func() bool { return state.WhatIf.Sweep != nil && d.step.Status() != steps.Running })
+	if state.Facts != facts {
+		t.Error("the revisit read the tenant again")
+	}
+	flat := d.flat()
+	for _, want := range []string{"from allowed 20.190.128.0/24 (20.190.128.1): MFA REQUIRED", "From the allowed IPs: challenged or blocked", "From outside:"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the revisit lacks %q:\n%s", want, d.view())
+		}
+	}
+	if strings.Contains(flat, "20.190.128.5") {
+		t.Error("the outside address is inside the allowed range")
 	}
 }
