@@ -591,6 +591,7 @@ func (a *AllowedIPs) View(th *Theme, width int) string {
 		}
 	case a.plan.running():
 		fmt.Fprintf(&b, "%s Planning for %s… %s\n", th.Spinner(a.spin), text.Plural(len(a.check.result.Prefixes), "range"), seconds(a.plan.job.Elapsed()))
+		b.WriteString(slowNote(a.plan.job, width))
 	case a.plan.err != nil:
 		b.WriteString(a.plan.viewError(th, width))
 	case a.planned():

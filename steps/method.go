@@ -325,6 +325,7 @@ func (m *MethodStep) View(th *Theme, width int) string {
 		b.WriteString("Global Admin credentials:\n" + tradeOffs(globalAdminTradeOffs, width) + "\n")
 	case m.plan.running():
 		fmt.Fprintf(&b, "%s Planning for %s… %s\n", th.Spinner(m.spin), methodName(m.mode), seconds(m.plan.job.Elapsed()))
+		b.WriteString(slowNote(m.plan.job, width))
 	case m.plan.err != nil:
 		fmt.Fprintf(&b, "Method: %s", methodName(m.mode))
 		if m.mode == change.GlobalAdmin {

@@ -428,6 +428,7 @@ func (w *WhatIfStep) View(th *Theme, width int) string {
 		return b.String()
 	case w.busy:
 		fmt.Fprintf(&b, "%s Evaluating every policy for the account's sign-ins… %s\n", th.Spinner(w.spin), seconds(w.job.Elapsed()))
+		b.WriteString(slowNote(w.job, width))
 		return b.String()
 	case w.err != nil:
 		fmt.Fprintf(&b, "%s The What If could not run\n\n", th.Pal.MarkFail)
@@ -499,4 +500,14 @@ func caseLine(th *Theme, c *whatif.CaseResult, width int) string {
 		head += " by " + strings.Join(names, ", ")
 	}
 	return mark + " " + text.Hang(fmt.Sprintf("%s (%s): %s", c.Case.Label, c.Case.IP, head), width-2, 2)
+}
+
+// slowNote explains a read that takes long: a throttled tenant answers
+// Conditional Access reads one a second, and a spinner alone would look
+// like a hang.
+func slowNote(j *Job, width int) string {
+	if j == nil || j.Elapsed() < slowRead {
+		return ""
+	}
+	return "\n" + text.Hang("The tenant is slow to answer: it is most likely throttling (Conditional Access allows one request a second per tenant, and a throttled read waits its turn). A wait of a few seconds is expected; nothing is wrong.", width, 0) + "\n"
 }

@@ -130,3 +130,31 @@ func TestWhatIfRevisitWithRanges(t *testing.T) {
 		t.Error("the outside address is inside the allowed range")
 	}
 }
+
+// TestWhatIfExistingServiceAccount: when the management account exists
+// already (scenario account-exists), the What If is for it, Graph's own
+// What If is beside the local one, and the plan reuses the facts.
+func TestWhatIfExistingServiceAccount(t *testing.T) {
+	state := signedIn(t, demo(t, "account-exists"))
+	d := evaluated(t, state, false)
+	if !state.WhatIf.Subject.Exists() || state.WhatIf.Matrix.GraphRequests == 0 {
+		t.Fatalf("the existing account was not evaluated by Graph too:\n%s", d.view())
+	}
+	if !strings.Contains(d.flat(), "Graph's own What If") {
+		t.Errorf("Graph's answer is not shown:\n%s", d.view())
+	}
+}
+
+// TestWhatIfThrottledSaysWhy: a throttled tenant's slow read says that the
+// wait is expected rather than showing a spinner alone.
+func TestWhatIfThrottledSaysWhy(t *testing.T) {
+	state := signedIn(t, demo(t, "throttled"))
+	d := newDriver(t, steps.NewWhatIf(deps(false)), state)
+	d.enter()
+	d.until("explained the wait or finished", func() bool {
+		return strings.Contains(d.flat(), "most likely throttling") || d.step.Status() != steps.Running
+	})
+	if !strings.Contains(d.flat(), "most likely throttling") {
+		t.Errorf("a throttled read (4-8 s in this scenario) was not explained:\n%s", d.view())
+	}
+}
