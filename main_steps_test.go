@@ -96,3 +96,32 @@ func TestAccessibleWizardPrefilledFromConfig(t *testing.T) {
 
 // flatten undoes the wrapping, for finding sentences.
 func flatten(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestAccessiblePasswordNotEchoedInTerminal: in accessible mode in a real
+// terminal, the terminal echoes what is typed, except the Global Admin's
+// password: its echo is off while it is typed, and on again after.
+func TestAccessiblePasswordNotEchoedInTerminal(t *testing.T) {
+	const password = "Typed-Pa55word!"
+	term := startInTerminal(t, "--accessible", "--demo")
+	term.waitFor("[n next, m management, q quit] >")
+	for _, answer := range []string{"n", "n", "n", "20.190.128.0/24", "", "n", "g", "adele.admin@contoso-demo.com"} {
+		term.press(answer + "\r")
+		time.Sleep(300 * time.Millisecond)
+	}
+	term.waitFor("Its password (held in memory only")
+	time.Sleep(300 * time.Millisecond) // the prompt, which turns the echo off, follows the question
+	term.press(password + "\r")
+	term.waitFor("[e change the method, n next")
+	term.press("q\r")
+	if code := term.exitCode(); code != 0 {
+		t.Errorf("exit code %d after q, want 0", code)
+	}
+	out := strings.ReplaceAll(term.output(), "\r", "")
+	if strings.Contains(out, password) {
+		t.Error("the terminal echoed the password")
+	}
+	after := out[strings.LastIndex(out, "Its password"):]
+	if !strings.Contains(after, "> q") {
+		t.Errorf("the echo is not back after the password:\n%s", after)
+	}
+}
