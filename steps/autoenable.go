@@ -128,9 +128,14 @@ func (a *AutoEnableStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		f := done.Result.(*finishResult)
 		a.finished = f
-		return a, func() tea.Msg { return finishedMsg{status: f.status, report: f.report} }
+		a.busy = true // until the State has what finishing left
+		return a, func() tea.Msg { return finishedMsg{status: f.status, report: f.report, from: f} }
 	}
 	switch msg := msg.(type) {
+	case finishedMsg:
+		if msg.from == a.finished {
+			a.busy = false
+		}
 	case spinner.TickMsg:
 		if a.busy && msg.ID == a.spin.ID() {
 			var cmd tea.Cmd
@@ -155,6 +160,7 @@ func (a *AutoEnableStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 type finishedMsg struct {
 	status *change.Status
 	report string
+	from   *finishResult
 }
 
 // Apply records it.

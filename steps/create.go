@@ -37,6 +37,10 @@ type CreateStep struct {
 	lines    []progressLine
 	resumed  []string // unfinished runs this one converges
 	result   *change.Result
+	// awaiting is the run whose CreatedMsg is on its way to the State:
+	// the step stays busy until the State has it, so that nothing reads
+	// the plan of before the run in between.
+	awaiting *change.Result
 	err      error
 	runs     int
 	report   string
@@ -161,6 +165,10 @@ func (c *CreateStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		return c, c.handleJob(msg)
 	}
 	switch msg := msg.(type) {
+	case CreatedMsg:
+		if c.awaiting != nil && msg.Run == c.awaiting {
+			c.busy, c.awaiting = false, nil
+		}
 	case spinner.TickMsg:
 		if c.busy && msg.ID == c.spin.ID() {
 			var cmd tea.Cmd
@@ -270,21 +278,20 @@ func (c *CreateStep) handleJob(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case JobDoneMsg:
-		c.busy = false
 		out, _ := msg.Result.(CreatedMsg)
 		if out.Run != nil {
 			c.result, c.report = out.Run, out.ReportPath
 		}
 		c.err = msg.Err
+		if out.Run == nil {
+			c.busy = false
+			return nil
+		}
+		c.awaiting = out.Run
 		if msg.Err != nil {
 			// The account may exist with its password, which must not be
 			// lost with the failure: the run and the password stay shown.
-			if out.Run != nil {
-				return func() tea.Msg {
-					return CreatedMsg{Run: out.Run, Applied: out.Applied, ReportPath: out.ReportPath, Status: out.Status}
-				}
-			}
-			return nil
+			out = CreatedMsg{Run: out.Run, Applied: out.Applied, ReportPath: out.ReportPath, Status: out.Status}
 		}
 		return func() tea.Msg { return out }
 	}

@@ -38,6 +38,7 @@ type TurnOnStep struct {
 
 	write    *Job
 	writing  bool
+	awaiting *change.Status
 	writeErr error
 	on       bool
 
@@ -152,6 +153,10 @@ func (t *TurnOnStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		return t, t.handleProbe(msg)
 	}
 	switch msg := msg.(type) {
+	case ManagementMsg:
+		if t.awaiting != nil && msg.Status == t.awaiting {
+			t.writing, t.awaiting = false, nil
+		}
 	case spinner.TickMsg:
 		if (t.checking || t.writing || t.probing) && msg.ID == t.spin.ID() {
 			var cmd tea.Cmd
@@ -280,13 +285,13 @@ func (t *TurnOnStep) handleWrite(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return t.write.Handle(msg)
 	}
-	t.writing = false
 	if done.Err != nil {
-		t.writeErr = done.Err
+		t.writing, t.writeErr = false, done.Err
 		return nil
 	}
+	// Writing ends when the State (the header's badge) has the session.
 	m := done.Result.(ManagementMsg)
-	t.on = m.Status.Session == change.SessionOn
+	t.on, t.awaiting = m.Status.Session == change.SessionOn, m.Status
 	return func() tea.Msg { return m }
 }
 
