@@ -58,7 +58,8 @@ type WhatIfStep struct {
 	deps    Deps
 	state   *State
 	job     *Job
-	busy    bool // from the start until the job's last message is handled
+	busy    bool   // from the start until the job's last message is handled
+	forUPN  string // the account evaluated ("" for the default service account)
 	err     error
 	result  *WhatIfResult
 	runs    int
@@ -142,10 +143,18 @@ func (w *WhatIfStep) Enter(s *State) tea.Cmd {
 	if s.Client == nil || s.Session == nil || w.editing || w.busy || w.err != nil {
 		return nil
 	}
-	if w.result == nil || w.staleSweep() {
+	if w.result == nil || w.staleSweep() || w.otherAccount() {
 		return w.start()
 	}
 	return nil
+}
+
+// otherAccount says whether the method chosen since names another account
+// (a Global Administrator instead of the service account, or back): the
+// picture is then for that account.
+func (w *WhatIfStep) otherAccount() bool {
+	d, err := accountDesired(w.state)
+	return err == nil && !strings.EqualFold(d.Account.UPN, w.forUPN)
 }
 
 // staleSweep says whether the allowed ranges were given since the sweep.
@@ -182,6 +191,7 @@ func (w *WhatIfStep) start() tea.Cmd {
 		w.err = err
 		return nil
 	}
+	w.forUPN = d.Account.UPN
 	facts := s.Facts
 	if s.FactsUPN != d.Account.UPN {
 		facts = nil

@@ -158,3 +158,16 @@ func TestWhatIfThrottledSaysWhy(t *testing.T) {
 		t.Errorf("a throttled read (4-8 s in this scenario) was not explained:\n%s", d.view())
 	}
 }
+
+// TestWhatIfFollowsTheMethod: once a Global Administrator is chosen, a
+// revisit shows the What If for that admin, with Graph beside it.
+func TestWhatIfFollowsTheMethod(t *testing.T) {
+	state := signedIn(t, demo(t, "default"))
+	d := evaluated(t, state, false)
+	state.Method = steps.Method{Mode: change.GlobalAdmin, UPN: "adele.admin@contoso-demo.com", Password: change.NewSecret("x")}
+	d.enter()
+	d.until("evaluated for the admin", func() bool { return state.WhatIf.Subject.Exists() && d.step.Status() != steps.Running })
+	if state.WhatIf.Subject.UserPrincipalName != "adele.admin@contoso-demo.com" || state.WhatIf.Matrix.GraphRequests == 0 {
+		t.Errorf("the What If is not for the admin, with Graph: %+v", state.WhatIf.Subject)
+	}
+}
