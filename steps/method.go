@@ -48,6 +48,7 @@ type MethodStep struct {
 	retry    key.Binding
 	width    int
 	after    rendered // the "after" picture of the plan, made once per plan and width
+	pending  Method   // the method being planned, for the State once its plan is made
 }
 
 // NewMethod builds the step.
@@ -188,21 +189,31 @@ func (m *MethodStep) submit() tea.Cmd {
 	if m.state.Desired != nil {
 		policy = m.state.Desired.PolicyState
 	}
+	// A method refused (bad input, or by the engine's guards) never
+	// reaches the State: the steps around keep planning with the last
+	// good one.
 	d, err := resolveDesired(m.state.Config, m.state.AllowedIPs, policy, meth)
 	if err != nil {
 		m.plan.err = err
-		return setMethod
+		return nil
 	}
 	m.plan.err = nil
 	if p := m.state.Plan; p != nil && p.Desired().Account.Mode == d.Account.Mode && strings.EqualFold(p.Desired().Account.UPN, d.Account.UPN) {
 		return setMethod // the plan is already the plan for this method
 	}
-	m.state.Method = meth // the planner reads the method from the State
-	return tea.Batch(setMethod, m.plan.start(m.deps, m.state, d), m.spin.Tick)
+	m.pending = meth
+	return tea.Batch(m.plan.start(m.deps, m.state, d), m.spin.Tick)
 }
 
 func (m *MethodStep) Update(msg tea.Msg) (Step, tea.Cmd) {
-	if mine, _, cmd := m.plan.update(msg); mine {
+	if mine, done, cmd := m.plan.update(msg); mine {
+		if done && m.plan.err == nil {
+			meth := m.pending
+			cmd = tea.Batch(cmd, func() tea.Msg { return MethodMsg{Method: meth} })
+		}
+		if done {
+			m.pending = Method{}
+		}
 		return m, cmd
 	}
 	m.plan.planned(msg)

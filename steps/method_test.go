@@ -102,8 +102,8 @@ func TestMethodRefusedAdmins(t *testing.T) {
 			if ok, _ := d.step.CanAdvance(); ok {
 				t.Error("the step can be left with a refused admin")
 			}
-			if state.Plan.Mode == string(change.GlobalAdmin) {
-				t.Error("a refused admin's plan reached the state")
+			if state.Plan.Mode == string(change.GlobalAdmin) || state.Method.Mode == change.GlobalAdmin {
+				t.Error("a refused admin's plan or method reached the state")
 			}
 			// Going back to a service account plans for it again.
 			d.key('e')
