@@ -102,6 +102,7 @@ func TestMethodRefusedAdmins(t *testing.T) {
 			if ok, _ := d.step.CanAdvance(); ok {
 				t.Error("the step can be left with a refused admin")
 			}
+			drain(d) // every message the refusal sent has reached the State
 			if state.Plan.Mode == string(change.GlobalAdmin) || state.Method.Mode == change.GlobalAdmin {
 				t.Error("a refused admin's plan or method reached the state")
 			}
