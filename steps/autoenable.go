@@ -36,7 +36,7 @@ type AutoEnableStep struct {
 	err      error
 	finished *finishResult
 
-	toggleKey, leaveKey, finishKey, retryKey key.Binding
+	toggleKey, finishKey, retryKey key.Binding
 }
 
 // finishResult is what finishing did.
@@ -52,8 +52,7 @@ func NewAutoEnable(deps Deps) *AutoEnableStep {
 		deps:      deps,
 		spin:      spinner.New(spinner.WithSpinner(spinner.Dot)),
 		leaveOn:   true,
-		toggleKey: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "toggle auto-enable")),
-		leaveKey:  key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "leave on or turn off")),
+		toggleKey: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "choose")),
 		finishKey: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finish")),
 		retryKey:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 	}
@@ -91,11 +90,7 @@ func (a *AutoEnableStep) Keys() []key.Binding {
 	case a.err != nil:
 		return []key.Binding{a.retryKey}
 	}
-	keys := []key.Binding{a.toggleKey}
-	if !a.autoEnable {
-		keys = append(keys, a.leaveKey)
-	}
-	return append(keys, a.finishKey)
+	return []key.Binding{a.toggleKey, a.finishKey}
 }
 
 func (a *AutoEnableStep) CanAdvance() (bool, string) {
@@ -146,14 +141,26 @@ func (a *AutoEnableStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		keys := a.Keys()
 		switch {
 		case hasKey(keys, a.toggleKey) && key.Matches(msg, a.toggleKey):
-			a.autoEnable, a.finished = !a.autoEnable, nil
-		case hasKey(keys, a.leaveKey) && key.Matches(msg, a.leaveKey):
-			a.leaveOn, a.finished = !a.leaveOn, nil
+			a.next()
 		case hasKey(keys, a.finishKey) && key.Matches(msg, a.finishKey), hasKey(keys, a.retryKey) && key.Matches(msg, a.retryKey):
 			return a, a.finish()
 		}
 	}
 	return a, nil
+}
+
+// next goes to the next of the three choices: auto-enable off with the
+// session left on, off with the session turned off, and auto-enable on.
+func (a *AutoEnableStep) next() {
+	switch {
+	case a.autoEnable:
+		a.autoEnable, a.leaveOn = false, true
+	case a.leaveOn:
+		a.leaveOn = false
+	default:
+		a.autoEnable = true
+	}
+	a.finished = nil
 }
 
 // finishedMsg records the session as finishing left it, and the report.
@@ -259,9 +266,9 @@ func (a *AutoEnableStep) View(th *Theme, width int) string {
 	} else {
 		b.WriteString(th.Pal.MarkPass + " " + text.Hang(autoEnableOffText, width-2, 2) + "\n")
 		if a.leaveOn {
-			b.WriteString("  " + text.Hang("When you finish, the session is left ON (l: turn it off when finishing).", width-2, 2) + "\n")
+			b.WriteString("  " + text.Hang("When you finish, the session is left ON.", width-2, 2) + "\n")
 		} else {
-			b.WriteString("  " + text.Hang("When you finish, the session is turned OFF (l: leave it on).", width-2, 2) + "\n")
+			b.WriteString("  " + text.Hang("When you finish, the session is turned OFF.", width-2, 2) + "\n")
 		}
 	}
 	switch {
@@ -271,7 +278,7 @@ func (a *AutoEnableStep) View(th *Theme, width int) string {
 		b.WriteString("\n" + th.Pal.MarkFail + " " + text.Hang(safe.Text(a.err.Error()), width-2, 2) + "\n")
 		b.WriteString("Fix: press r to retry; what was done is not repeated.\n")
 	case a.finished == nil:
-		b.WriteString("\n" + text.Hang("Press t to change it, then f to finish: the setting is recorded in the tenant and the report written.", width, 0) + "\n")
+		b.WriteString("\n" + text.Hang("t goes through the choices (auto-enable off and the session left on, off and turned off, auto-enable on); f finishes: the setting is recorded in the tenant and the report written.", width, 0) + "\n")
 	default:
 		b.WriteString("\n" + a.viewSummary(th, width))
 	}

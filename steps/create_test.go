@@ -299,6 +299,10 @@ func TestAutoEnableRecordsTheChoiceAndTheReport(t *testing.T) {
 		t.Fatalf("auto-enable is not offered off by default:\n%s", d.view())
 	}
 	d.key('t')
+	if !strings.Contains(d.flat(), "the session is turned OFF") {
+		t.Fatalf("t does not offer to turn the session off:\n%s", d.view())
+	}
+	d.key('t')
 	if !strings.Contains(d.flat(), "Auto-enable ON") {
 		t.Fatalf("t does not toggle:\n%s", d.view())
 	}

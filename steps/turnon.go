@@ -378,7 +378,7 @@ func (t *TurnOnStep) View(th *Theme, width int) string {
 	case t.writeErr != nil:
 		b.WriteString("\n" + t.viewWriteError(th, width))
 	case t.sessionOn():
-		b.WriteString("\n" + th.Pal.MarkPass + " " + th.Pal.Bold("Management ON") + ": " + text.Hang("the account is enabled and verified, and the session is recorded as on in the tenant.", width-17, 2) + "\n")
+		b.WriteString("\n" + th.Pal.MarkPass + " " + text.Hang("Management ON: the account is enabled and verified, and the session is recorded as on in the tenant.", width-2, 2) + "\n")
 		b.WriteString(t.viewProbe(th, width))
 	case t.result != nil && len(t.problems) == 0:
 		b.WriteString("\n" + text.Hang("Press o to turn the session on.", width, 0) + "\n")
