@@ -125,3 +125,17 @@ func TestAccessiblePasswordNotEchoedInTerminal(t *testing.T) {
 		t.Errorf("the echo is not back after the password:\n%s", after)
 	}
 }
+
+// TestAccessibleCancelLeavesAQuestion: "cancel" leaves a question as Esc
+// does, so that a script or a screen reader user is never held by one.
+func TestAccessibleCancelLeavesAQuestion(t *testing.T) {
+	text := runAccessible(t, "n\nn\nn\ncancel\nb\nq\n", "--accessible", "--demo")
+	for _, want := range []string{"(or cancel) > cancel", "No ranges yet: press e to give them."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "== Step 2 of 7: What If check =="); n != 2 {
+		t.Errorf("b after cancel did not go back to the What If (entered %d times):\n%s", n, text)
+	}
+}

@@ -269,9 +269,12 @@ func (r *lineRunner) prompt() {
 	}
 	if cur := r.steps[r.active]; cur.Focused() {
 		if isSecret(cur) {
+			// A password may be any word, "cancel" included.
 			r.hideInput()
+			fmt.Fprint(r.out, "> ")
+			return
 		}
-		fmt.Fprint(r.out, "> ")
+		fmt.Fprint(r.out, "(or cancel) > ")
 		return
 	}
 	var keys []string
@@ -324,7 +327,12 @@ func (r *lineRunner) answer(line string) bool {
 	}
 	if cur.Focused() {
 		// A step with an input asked a question: the line is its answer,
-		// whatever it says.
+		// whatever it says, except "cancel", which leaves the question as
+		// Esc does (no range, address, name or method is called so).
+		if strings.EqualFold(line, "cancel") && !secret {
+			r.handle(tea.KeyPressMsg{Code: tea.KeyEscape})
+			return false
+		}
 		r.handle(steps.LineMsg{Text: line})
 		return false
 	}
