@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"mgmtsession/graph"
 	"mgmtsession/graph/tenantsim"
+	"mgmtsession/preflight"
 )
 
 // Options are the global options that decide where and how to sign in.
@@ -234,7 +237,7 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 	if err != nil {
 		return nil, graph.Session{}, err
 	}
-	sess, err := graph.SignIn(ctx, cred, e.Cloud)
+	sess, err := e.signIn(ctx, cred)
 	if err != nil {
 		if e.opts.Log != nil {
 			e.opts.Log.Warn("sign-in failed", "method", e.opts.Auth, "error", err.Error())
@@ -249,6 +252,28 @@ func (e *Env) SignIn(ctx context.Context, onCode func(graph.DeviceCode)) (*graph
 		return nil, graph.Session{}, err
 	}
 	return client, sess, nil
+}
+
+// signIn asks interactive methods for the product's scopes by name, so
+// that consent is asked for up front. When a named scope was never
+// consented and the person cannot consent (AADSTS65001, "Need admin
+// approval"), it signs in again with .default, which never asks for
+// consent: the operator gets in with what was granted, and the preflight
+// shows what is missing and for which step, rather than a dead end.
+func (e *Env) signIn(ctx context.Context, cred azcore.TokenCredential) (graph.Session, error) {
+	switch e.opts.Auth {
+	case graph.AuthDeviceCode, graph.AuthBrowser:
+	default:
+		return graph.SignIn(ctx, cred, e.Cloud)
+	}
+	sess, err := graph.SignInRequesting(ctx, cred, e.Cloud, preflight.Requested())
+	if graph.IsConsentMissing(err) {
+		if e.opts.Log != nil {
+			e.opts.Log.Warn("named scopes refused for want of consent; signing in with .default", "method", e.opts.Auth)
+		}
+		return graph.SignIn(ctx, cred, e.Cloud)
+	}
+	return sess, err
 }
 
 // approveLater approves a device code in the simulated tenant after delay,

@@ -252,6 +252,32 @@ func SignIn(ctx context.Context, cred azcore.TokenCredential, c Cloud) (Session,
 	return sessionFromToken(tok.Token)
 }
 
+// SignInRequesting signs in asking for the named delegated scopes (bare
+// names such as "Policy.Read.All"), so that Entra asks for any consent
+// they lack while the operator is at the sign-in page rather than a later
+// step failing; then it reports the session of the resource/.default
+// token, which the Graph client uses and which carries every scope granted
+// (taken silently with the refresh token: no second prompt). Only
+// interactive, delegated credentials (device code, browser) can name
+// scopes; app-only tokens are always .default.
+func SignInRequesting(ctx context.Context, cred azcore.TokenCredential, c Cloud, scopes []string) (Session, error) {
+	if len(scopes) > 0 {
+		prefix := strings.TrimSuffix(c.GraphScope(), ".default")
+		named := make([]string, len(scopes))
+		for i, s := range scopes {
+			named[i] = prefix + s
+		}
+		if _, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: named, EnableCAE: true}); err != nil {
+			return Session{}, err
+		}
+	}
+	return SignIn(ctx, cred, c)
+}
+
+// IsConsentMissing reports a sign-in refused because a named scope was
+// never consented and the person could not consent (AADSTS65001).
+func IsConsentMissing(err error) bool { return err != nil && signInCode(err) == 65001 }
+
 func sessionFromToken(token string) (Session, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {

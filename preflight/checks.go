@@ -284,24 +284,35 @@ func operatorRolesCheck(f *facts) Check {
 }
 
 func scopesCheck(s graph.Session) Check {
-	missing := Missing(s.Scopes)
+	// Granted and missing per later step, so that the operator sees which
+	// step a missing scope would stop.
 	var required, optional []string
-	for _, m := range missing {
-		if m.Optional {
-			optional = append(optional, strings.Join(m.AnyOf, " or "))
-		} else {
-			required = append(required, strings.Join(m.AnyOf, " or "))
+	for _, st := range ByStep(s.Scopes) {
+		var req, opt []string
+		for _, m := range st.Missing {
+			item := strings.Join(m.AnyOf, " or ") + " (" + m.For + ")"
+			if m.Optional {
+				opt = append(opt, item)
+			} else {
+				req = append(req, item)
+			}
+		}
+		if len(req) > 0 {
+			required = append(required, st.Step+" needs "+strings.Join(req, ", "))
+		}
+		if len(opt) > 0 {
+			optional = append(optional, st.Step+" would use "+strings.Join(opt, ", "))
 		}
 	}
 	c := Check{ID: "scopes", Title: "Granted scopes"}
 	switch {
 	case len(required) > 0:
 		c.Result = Fail
-		c.Reason = "Missing " + strings.Join(required, ", ") + "."
+		c.Reason = "Missing: " + strings.Join(append(required, optional...), "; ") + "."
 		c.Fix = "An administrator grants consent to these scopes for the app you sign in with."
 	case len(optional) > 0:
 		c.Result = Warn
-		c.Reason = "Missing " + strings.Join(optional, ", ") + ", which only some paths need."
+		c.Reason = "Missing: " + strings.Join(optional, "; ") + ", which only some paths need."
 		c.Fix = "Grant them if you want those paths (turning security defaults off, the live sign-in probe)."
 	default:
 		c.Result, c.Reason = Pass, "Every scope the later steps need was granted."

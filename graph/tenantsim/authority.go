@@ -163,6 +163,57 @@ func (s *Server) deviceCodeEndpoint(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// Roles whose holders may consent to Graph's admin-restricted delegated
+// scopes (for themselves or the organisation).
+var consentingRoles = []string{roleGlobalAdmin, "e8611ab8-c189-46e8-94e1-60213ab1f814"}
+
+// consentInteractively is the consent prompt of an interactive sign-in
+// that names scopes: the named scopes not yet consented are consented by
+// the person for themselves if they hold a role that may (every scope the
+// product names needs an administrator's consent); otherwise they are
+// returned as missing.
+func (s *Server) consentInteractively(u *user, clientID string, tr tokenRequest) (missing []string) {
+	if !tr.graph || tr.isDefault {
+		return nil
+	}
+	consented := s.consentedFor(u.ID, clientID)
+	var ask []string
+	for _, p := range tr.perms {
+		if !slices.ContainsFunc(consented, func(x string) bool { return strings.EqualFold(x, p) }) {
+			ask = append(ask, p)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	may := slices.ContainsFunc(s.st.roleTemplates(u.ID), func(r string) bool { return slices.Contains(consentingRoles, r) })
+	if !may {
+		return ask
+	}
+	if s.userConsents == nil {
+		s.userConsents = map[string][]string{}
+	}
+	k := u.ID + " " + clientID
+	s.userConsents[k] = append(s.userConsents[k], ask...)
+	return nil
+}
+
+// consentedFor is what a user's token for the client may carry: the
+// tenant's consent, then what the user consented to for themselves.
+func (s *Server) consentedFor(userID, clientID string) []string {
+	out := s.consentedScopes()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.userConsents[userID+" "+clientID] {
+		if !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, p) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // userRealm answers MSAL's home realm discovery before a password grant:
 // Managed for a name on one of the tenant's domains (the simulated tenant
 // federates none), Unknown for any other, as Entra answers a domain no
@@ -346,6 +397,15 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, r *http.Request, device,
 	res := s.signInCheck(r, operator, "deviceCodeFlow", "browser")
 	ip, _ := s.origin(r)
 	attempt := signInAttempt{user: operator, username: operator.UserPrincipalName, clientID: clientID, ip: ip, ca: &res, done: interactiveAll}
+	if missing := s.consentInteractively(operator, clientID, tr); len(missing) > 0 {
+		// The browser showed "Need admin approval": the person cannot
+		// consent to these, so no token.
+		desc := fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s'. Send an interactive authorization request for this user and resource (permissions %s).", clientID, strings.Join(missing, ", "))
+		attempt.code, attempt.reason = 65001, desc
+		s.recordSignIn(attempt)
+		oauthError(w, http.StatusBadRequest, "invalid_grant", 65001, desc)
+		return
+	}
 	if res.Verdict == ca.VerdictBlock {
 		attempt.code, attempt.reason = 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."
 		s.recordSignIn(attempt)
@@ -474,15 +534,21 @@ func (s *Server) issue(w http.ResponseWriter, c tokenClaims, clientID string, tr
 	c.AppID, c.Iat, c.Exp = clientID, now.Unix(), now.Add(time.Hour).Unix()
 	if tr.graph {
 		consented := s.consentedScopes()
+		if c.IdTyp == "user" {
+			consented = s.consentedFor(c.Oid, clientID)
+		}
+		// A scope named in the request must have been consented, and the
+		// token carries those named; resource/.default carries every
+		// consented one.
 		granted := consented
 		if !tr.isDefault {
-			for _, p := range tr.perms {
-				if !slices.ContainsFunc(consented, func(x string) bool { return strings.EqualFold(x, p) }) {
-					oauthError(w, http.StatusBadRequest, "invalid_grant", 65001, fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s'. Send an interactive authorization request for this user and resource (permission '%s').", clientID, p))
-					return
-				}
-			}
 			granted = tr.perms
+		}
+		for _, p := range tr.perms {
+			if !slices.ContainsFunc(consented, func(x string) bool { return strings.EqualFold(x, p) }) {
+				oauthError(w, http.StatusBadRequest, "invalid_grant", 65001, fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s'. Send an interactive authorization request for this user and resource (permission '%s').", clientID, p))
+				return
+			}
 		}
 		if c.IdTyp == "app" {
 			c.Roles = consented

@@ -90,7 +90,10 @@ type Server struct {
 	originIP      netip.Addr
 	originCountry string
 	lockouts      map[string]*lockout // by lower-case user id
-	log           []RequestRecord
+	// userConsents are the delegated scopes a user consented to for
+	// themselves when signing in interactively, by "userID clientID".
+	userConsents map[string][]string
+	log          []RequestRecord
 
 	// Writes committed, and the crash after the k-th (crash.go).
 	writes           int
