@@ -74,6 +74,10 @@ type WhatIfStep struct {
 	spin      spinner.Model
 	editIP    key.Binding
 	readAgain key.Binding
+	skip      key.Binding
+	// skipped: the What If failed and the operator chose to go on without
+	// it (the plan reads the tenant itself).
+	skipped bool
 }
 
 // NewWhatIf builds the step; it evaluates on its first visit after the
@@ -84,6 +88,7 @@ func NewWhatIf(deps Deps) *WhatIfStep {
 		spin:      spinner.New(spinner.WithSpinner(spinner.Dot)),
 		editIP:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "another outside IP")),
 		readAgain: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "read again")),
+		skip:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip")),
 	}
 }
 
@@ -115,6 +120,10 @@ func (w *WhatIfStep) Keys() []key.Binding {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	case w.busy || w.state == nil || w.state.Client == nil:
 		return nil
+	case w.err != nil && !w.skipped:
+		return []key.Binding{w.readAgain, w.skip}
+	case w.err != nil:
+		return []key.Binding{w.readAgain}
 	}
 	return []key.Binding{w.editIP, w.readAgain}
 }
@@ -127,8 +136,10 @@ func (w *WhatIfStep) CanAdvance() (bool, string) {
 		return false, "Finish the outside IP first (Enter), or Esc."
 	case w.busy:
 		return false, "Wait for the What If."
+	case w.err != nil && !w.skipped:
+		return false, "The What If could not run: press r to try again, or s to go on without it."
 	case w.err != nil:
-		return false, "The What If could not run: press r to try again."
+		return true, ""
 	case w.result == nil:
 		return false, "Sign in first."
 	}
@@ -180,7 +191,7 @@ func (w *WhatIfStep) allowed() []netip.Prefix {
 }
 
 func (w *WhatIfStep) start() tea.Cmd {
-	w.err, w.busy = nil, true
+	w.err, w.busy, w.skipped = nil, true, false
 	w.runs++
 	s := w.state
 	client, sess := s.Client, *s.Session
@@ -188,7 +199,7 @@ func (w *WhatIfStep) start() tea.Cmd {
 	outside := w.outside
 	d, err := accountDesired(s)
 	if err != nil {
-		w.err = err
+		w.err, w.busy = err, false // nothing runs: the step has failed already
 		return nil
 	}
 	w.forUPN = d.Account.UPN
@@ -347,6 +358,9 @@ func (w *WhatIfStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 			switch {
 			case key.Matches(msg, w.editIP) && w.result != nil && !w.busy:
 				return w, w.startEditing()
+			case key.Matches(msg, w.skip) && w.err != nil:
+				w.skipped = true
+				return w, nil
 			case key.Matches(msg, w.readAgain) && !w.busy && w.state != nil && w.state.Client != nil:
 				w.state.Facts = nil // the tenant may have changed: read it again
 				return w, w.start()
@@ -444,6 +458,9 @@ func (w *WhatIfStep) View(th *Theme, width int) string {
 		fmt.Fprintf(&b, "%s The What If could not run\n\n", th.Pal.MarkFail)
 		b.WriteString(text.Hang(safe.Text(w.err.Error()), width, 2) + "\n")
 		b.WriteString("Fix: press r to try again.\n")
+		if w.skipped {
+			b.WriteString(th.Pal.Warn("Going on without the What If, as you chose (s): the plan reads the tenant itself.") + "\n")
+		}
 		return b.String()
 	case w.result == nil:
 		return text.Hang(whatIfIntro, width, 0) + "\n\n" + th.Pal.Muted("It runs when you come to this step.") + "\n"

@@ -171,3 +171,22 @@ func TestWhatIfFollowsTheMethod(t *testing.T) {
 		t.Errorf("the What If is not for the admin, with Graph: %+v", state.WhatIf.Subject)
 	}
 }
+
+// TestWhatIfFailedHoldsUntilRetryOrSkip: a What If that could not run (here
+// a bad --upn) says why, and the operator goes on only by trying again or
+// skipping it.
+func TestWhatIfFailedHoldsUntilRetryOrSkip(t *testing.T) {
+	state := signedIn(t, demo(t, "default"))
+	bad := "not a upn"
+	state.Config.Overrides.UPN = &bad // the account cannot be resolved
+	d := newDriver(t, steps.NewWhatIf(deps(false)), state)
+	d.enter()
+	d.until("failed", func() bool { return d.step.Status() == steps.Failed })
+	if ok, why := d.step.CanAdvance(); ok || !strings.Contains(why, "s to go on without it") {
+		t.Errorf("a failed What If can be left without a choice: %v %q", ok, why)
+	}
+	d.key('s')
+	if ok, _ := d.step.CanAdvance(); !ok || !strings.Contains(d.view(), "Going on without the What If") {
+		t.Errorf("s does not let the operator go on, saying so:\n%s", d.view())
+	}
+}
