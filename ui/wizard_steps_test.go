@@ -123,8 +123,12 @@ func TestLightBackgroundRethemesStepsTwoToFour(t *testing.T) {
 	toAllowedIPs(t, d)
 	d.typeKeys("20.190.128.9/24")
 	d.planned()
+	d.press("n")
+	d.settle()
+	d.press("enter")
+	d.until("chose the method", func() bool { return d.m.steps[4].Status() == steps.Done })
 	d.send(tea.BackgroundColorMsg{Color: color.White})
-	for i := 2; i <= 3; i++ {
+	for i := 2; i <= 4; i++ {
 		view := d.m.steps[i].View(d.m.theme, 100)
 		light := strings.Contains(view, lightGreen) || strings.Contains(view, lightMuted)
 		dark := strings.Contains(view, darkGreen) || strings.Contains(view, darkMuted)
