@@ -162,7 +162,7 @@ func printSignIn(w io.Writer, e probe.Entry) {
 	fmt.Fprintf(w, "  Result    %s\n", safe.Text(result))
 	ps := e.Policies()
 	if len(ps) == 0 {
-		fmt.Fprintf(w, "  Policies  none applied (%s)\n", safe.Text(orDash(e.ConditionalAccessStatus)))
+		fmt.Fprintln(w, "  Policies  none applied")
 	}
 	for i, p := range ps {
 		label := "          "
@@ -192,11 +192,4 @@ func policyResultWords(r string) string {
 		return "report-only, would interrupt"
 	}
 	return strings.TrimSpace(r)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -74,7 +74,8 @@ func TestSignins(t *testing.T) {
 		"20.190.128.7  Microsoft Graph Command Line Tools",
 		"Result    success",
 		"applied, not satisfied",
-		"Cause     The tenant requires MFA for this sign-in (AADSTS50076).",
+		"Cause     Entra asked coreview.admin@contosodemo.onmicrosoft.com for MFA (AADSTS50076)",
+		"Fix       none from outside the allowed IPs: that is the protection working.",
 		"Fix       ",
 	} {
 		if !strings.Contains(r.out, want) {

@@ -57,7 +57,9 @@ func ReadLog(ctx context.Context, client *graph.Client, q graph.SignInQuery) ([]
 }
 
 // Explain gives a log entry its outcome and, for a failure, the cause and
-// fix of its AADSTS code.
+// fix: in the probe's words for the outcomes it knows (a management
+// account's MFA required from outside is the protection working, not a
+// failure to mend), by its AADSTS code otherwise.
 func Explain(e graph.SignInEntry) Entry {
 	x := Entry{SignInEntry: e, Outcome: Succeeded}
 	code := e.Status.ErrorCode
@@ -65,9 +67,12 @@ func Explain(e graph.SignInEntry) Entry {
 		return x
 	}
 	x.Outcome = Classify(code, "")
-	if h, ok := graph.ExplainCode(code); ok {
+	switch h, ok := graph.ExplainCode(code); {
+	case x.Outcome != Refused:
+		x.Cause, x.Fix = explain(x.Outcome, code, e.UserPrincipalName, nil)
+	case ok:
 		x.Cause, x.Fix = h.Cause, h.Fix
-	} else {
+	default:
 		x.Cause = fmt.Sprintf("AADSTS%d: %s", code, e.Status.FailureReason)
 		x.Fix = fmt.Sprintf("look the code up at https://login.microsoftonline.com/error?code=%d.", code)
 	}

@@ -210,6 +210,9 @@ func explain(o Outcome, code int, upn string, err error) (cause, fix string) {
 		return "Entra refused the password sign-in flow itself" + aadsts + ". " + RetiringNote,
 			"read the account's own sign-ins instead: mgmtsession signins (Entra ID P1 needed). With --client-id, the app registration must allow public client flows and have admin consent."
 	}
+	if err == nil {
+		err = fmt.Errorf("AADSTS%d", code)
+	}
 	h := graph.ExplainSignIn(err, "")
 	return h.Cause, h.Fix
 }

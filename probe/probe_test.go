@@ -421,3 +421,25 @@ func TestFollowTheLog(t *testing.T) {
 		t.Errorf("Follow ended with %v", err)
 	}
 }
+
+// A log entry's failure is explained for the account, by outcome; a code
+// the product does not know still gets its reason and where to look.
+func TestExplainLogEntry(t *testing.T) {
+	entry := func(code int, reason string) graph.SignInEntry {
+		var e graph.SignInEntry
+		e.UserPrincipalName, e.Status.ErrorCode, e.Status.FailureReason = "svc@contoso.example", code, reason
+		return e
+	}
+	if x := probe.Explain(entry(0, "")); x.Outcome != probe.Succeeded || x.Cause != "" {
+		t.Errorf("success: %+v", x)
+	}
+	if x := probe.Explain(entry(53003, "blocked")); x.Outcome != probe.BlockedByCA || !strings.Contains(x.Cause, "svc@contoso.example") || x.Fix == "" {
+		t.Errorf("53003: %+v", x)
+	}
+	if x := probe.Explain(entry(90002, "")); x.Outcome != probe.Refused || !strings.Contains(x.Cause, "AADSTS90002") {
+		t.Errorf("90002: %+v", x)
+	}
+	if x := probe.Explain(entry(123456, "Something new.")); x.Outcome != probe.Refused || !strings.Contains(x.Cause, "Something new.") || !strings.Contains(x.Fix, "code=123456") {
+		t.Errorf("unknown code: %+v", x)
+	}
+}
