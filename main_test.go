@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -394,4 +395,171 @@ func TestAccessibleInTerminal(t *testing.T) {
 	if answer := strings.ReplaceAll(out, "\r", ""); !strings.Contains(answer, "> n\n") || strings.Contains(answer, "> n\nn\n") {
 		t.Errorf("the answer n is not echoed exactly once (by the terminal):\n%q", answer[strings.Index(answer, "> n"):][:40])
 	}
+}
+
+// journeyAnswers is the whole accessible journey as typed lines: sign in,
+// preflight, What If, the allowed range (and the policy enforced), the
+// service account, Create (a, then the password revealed), Turn on (o),
+// Auto-enable (f), quit.
+const journeyAnswers = "n\nn\nn\n20.190.128.0/24\n\nn\ns\nn\na\np\nn\no\nn\nf\nq\n"
+
+// tenantStatus is `mgmtsession status --json` of the persisted demo tenant.
+type tenantStatus struct {
+	Session    string `json:"session"`
+	AutoEnable bool   `json:"autoEnable"`
+	Account    *struct {
+		UserPrincipalName string   `json:"userPrincipalName"`
+		AccountEnabled    bool     `json:"accountEnabled"`
+		Roles             []string `json:"roles"`
+	} `json:"account"`
+	AllowedIPs    []string             `json:"allowedIPs"`
+	NamedLocation *struct{ ID string } `json:"namedLocation"`
+	Policy        *struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"policy"`
+	ExcludedFrom []string         `json:"excludedFrom"`
+	Drift        []map[string]any `json:"drift"`
+}
+
+// runJSON runs a headless command of the real program and decodes its JSON.
+func runJSON(t *testing.T, env []string, out any, args ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "MGMTSESSION_AS_MAIN=1", "NO_COLOR=1"), env...)
+	data, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, data)
+	}
+}
+
+// checkTenantAsPlanned reads the tenant the wizard wrote, through the real
+// program: the session on with the account, its six least-privilege roles,
+// the allowed range in its named location, its policy enforced, the
+// exclusions the plan named, no drift; and a plan made now is empty.
+func checkTenantAsPlanned(t *testing.T, env []string, state string) {
+	t.Helper()
+	var st tenantStatus
+	runJSON(t, env, &st, "status", "--demo", "--demo-state", state, "--json")
+	if st.Session != "on" || st.Account == nil || !st.Account.AccountEnabled || st.Account.UserPrincipalName != "coreview.admin@contosodemo.onmicrosoft.com" {
+		t.Fatalf("the session is not on for the planned account: %+v", st)
+	}
+	wantRoles := []string{"Authentication Administrator", "Exchange Administrator", "Global Reader", "SharePoint Administrator", "Teams Administrator", "User Administrator"}
+	if !slices.Equal(st.Account.Roles, wantRoles) {
+		t.Errorf("roles %v, want %v", st.Account.Roles, wantRoles)
+	}
+	if !slices.Equal(st.AllowedIPs, []string{"20.190.128.0/24"}) || st.NamedLocation == nil || st.NamedLocation.ID == "" {
+		t.Errorf("allowed IPs %v, location %+v", st.AllowedIPs, st.NamedLocation)
+	}
+	if st.Policy == nil || st.Policy.State != "enabled" {
+		t.Errorf("the account's policy is not enforced: %+v", st.Policy)
+	}
+	if len(st.ExcludedFrom) != 5 || len(st.Drift) != 0 {
+		t.Errorf("excluded from %v (want the 5 policies planned), drift %v", st.ExcludedFrom, st.Drift)
+	}
+	var plan struct {
+		Changes []map[string]any `json:"changes"`
+	}
+	runJSON(t, env, &plan, "plan", "--demo", "--demo-state", state, "--allowed-ip", "20.190.128.0/24", "--json")
+	if len(plan.Changes) != 0 {
+		t.Errorf("a plan made after the wizard has %d changes: %v", len(plan.Changes), plan.Changes)
+	}
+}
+
+// TestWizardJourneyInTerminal drives `mgmtsession --demo` from the sign-in
+// to Auto-enable with keystrokes in a terminal of 80x24, as a person does,
+// then reads the tenant it wrote: everything exactly as planned.
+func TestWizardJourneyInTerminal(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "tenant.json")
+	env := []string{"XDG_STATE_HOME=" + filepath.Join(dir, "state")}
+	term := startInTerminalEnv(t, env, "--demo", "--demo-state", state)
+	term.waitFor("Signed in as adele.admin@contoso-demo.com")
+	term.press("n")
+	term.waitFor("passed,")
+	term.press("n")
+	term.waitFor("from outside (20.190.128.5)")
+	term.press("n")
+	term.waitFor("Allowed IP ranges")
+	term.press("20.190.128.0/24")
+	term.waitFor("1 range accepted")
+	term.press("\r")
+	term.waitFor("enforced (recommended)")
+	term.press("\r")
+	term.waitFor("changes, in this order")
+	term.press("n")
+	term.waitFor("How the platform signs in")
+	term.press("\r")
+	term.waitFor("Method: service account")
+	term.press("n")
+	term.waitFor("15 changes to make")
+	term.press("a")
+	term.waitFor("p reveal")
+	term.press("G") // the end of the step, where the password is
+	term.waitFor("(hidden: p reveals it)")
+	term.press("n")
+	term.waitFor("Take the password first")
+	term.press("p")
+	term.press("n")
+	term.waitFor("The condition holds")
+	term.press("o")
+	term.waitFor("Management ON:")
+	term.waitFor("…  Management ON") // the header's badge
+	term.press("n")
+	term.waitFor("t goes through the choices")
+	term.press("f")
+	term.waitFor("Management session: ON; auto-enable off")
+	term.press("q")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("exit code %d after q, want 0", code)
+	}
+	checkTenantAsPlanned(t, env, state)
+}
+
+// TestWizardJourneyAccessible is the same journey in accessible mode from
+// scripted standard input: the transcript is plain lines, and the tenant
+// ends exactly as planned.
+func TestWizardJourneyAccessible(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "tenant.json")
+	env := []string{"XDG_STATE_HOME=" + filepath.Join(dir, "state")}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "--accessible", "--demo", "--demo-state", state)
+	cmd.Env = slices.DeleteFunc(append(os.Environ(), "MGMTSESSION_AS_MAIN=1"), func(kv string) bool {
+		return strings.HasPrefix(kv, "ACCESSIBLE=") || strings.HasPrefix(kv, "NO_COLOR=") || strings.HasPrefix(kv, "TERM=")
+	})
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(journeyAnswers)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v; output:\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"== Step 5 of 7: Create ==",
+		"[PASS] 15 changes made and verified.",
+		"== Step 6 of 7: Turn on ==",
+		"[PASS] The condition holds.",
+		"[PASS] Management ON: the account is enabled and verified",
+		"== Step 7 of 7: Auto-enable ==",
+		"Management session: ON; auto-enable off",
+		"Paste into the platform",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.ContainsAny(text, "\x1b\r") {
+		t.Errorf("the transcript has escape sequences or carriage returns")
+	}
+	// Progress is said once a change is done, never repainted.
+	beforeReveal, _, _ := strings.Cut(text, "] > p\n")
+	if n := strings.Count(beforeReveal, "create the account coreview.admin@contosodemo.onmicrosoft.com\n     (verified"); n != 1 {
+		t.Errorf("the account's creation is said %d times, want once", n)
+	}
+	checkTenantAsPlanned(t, env, state)
 }

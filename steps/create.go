@@ -326,6 +326,11 @@ func (c *CreateStep) View(th *Theme, width int) string {
 		fmt.Fprintf(&b, "%s Reading the tenant before writing… %s\n", th.Spinner(c.spin), seconds(c.job.Elapsed()))
 	}
 	for i, l := range c.lines {
+		// Read aloud or piped, the progress only adds lines: a change
+		// is said once it is done, never repainted as it goes.
+		if th.Accessible && c.busy && (l.kind == "" || l.kind == change.EventStarted) {
+			continue
+		}
 		b.WriteString(c.viewLine(th, i, l, width) + "\n")
 	}
 	if c.applying != nil && len(c.lines) == 0 && !c.busy && c.err == nil {

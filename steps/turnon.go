@@ -55,8 +55,8 @@ func NewTurnOn(deps Deps) *TurnOnStep {
 	return &TurnOnStep{
 		deps:       deps,
 		spin:       spinner.New(spinner.WithSpinner(spinner.Dot)),
-		onKey:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "turn the session on")),
-		recheckKey: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "check again")),
+		onKey:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "turn on")),
+		recheckKey: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-check")),
 		retryKey:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		probeKey:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "probe a sign-in")),
 	}

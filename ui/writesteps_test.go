@@ -99,7 +99,10 @@ func (d *driver) throughTurnOn() {
 // length: run ids and the seconds a write took.
 func masked(s string) string {
 	s = regexp.MustCompile(`[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}`).ReplaceAllString(s, "YYYYMMDDThhmmssZ-xxxxxx")
-	s = regexp.MustCompile(`[0-9]\.[0-9] s\b`).ReplaceAllString(s, "0.0 s")
+	// A duration may wrap between its figure and its unit.
+	s = regexp.MustCompile(`[0-9]\.[0-9]( +\n[^\n]*?)? s\)`).ReplaceAllStringFunc(s, func(m string) string {
+		return "0.0" + m[3:]
+	})
 	return regexp.MustCompile(`Since:[^\n]*`).ReplaceAllString(s, "")
 }
 
