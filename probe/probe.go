@@ -157,8 +157,14 @@ func Try(ctx context.Context, env *connect.Env, req Request) (Result, error) {
 			if ctx.Err() != nil {
 				return Result{}, ctx.Err()
 			}
-			h := graph.ExplainSignIn(err, "")
-			return Result{}, fmt.Errorf("the sign-in probe could not reach Entra (%s Fix: %s): %w", h.Cause, h.Fix, err)
+			var ne *graph.NetworkError
+			if errors.As(err, &ne) {
+				h := graph.ExplainSignIn(err, "")
+				return Result{}, fmt.Errorf("the sign-in probe could not reach Entra (%s Fix: %s): %w", h.Cause, h.Fix, err)
+			}
+			// MSAL's own refusals before any token request, such as a
+			// domain Entra does not know (user realm "Unknown").
+			return Result{}, fmt.Errorf("the sign-in probe for %s failed before Entra answered (check the account's domain): %w", req.UPN, err)
 		}
 		res.Code = se.Code
 		res.Outcome = Classify(se.Code, se.OAuthError)

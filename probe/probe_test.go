@@ -443,3 +443,14 @@ func TestExplainLogEntry(t *testing.T) {
 		t.Errorf("unknown code: %+v", x)
 	}
 }
+
+// An account on a domain Entra does not know ends before any token request
+// (MSAL's user realm discovery): an error naming the account, not an
+// outcome.
+func TestProbeUnknownDomain(t *testing.T) {
+	env, _, _ := open(t, connect.Options{})
+	_, err := probe.Try(t.Context(), env, probe.Request{UPN: "someone@fabrikam.example", Password: change.NewSecret("Pass-1234")})
+	if err == nil || !strings.Contains(err.Error(), "someone@fabrikam.example") || strings.Contains(err.Error(), "Pass-1234") {
+		t.Errorf("unknown domain: %v", err)
+	}
+}
