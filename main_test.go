@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // terminal runs the real program in a pseudo-terminal of 80x24 and keeps a
 // terminal emulator's view of its screen.
 type terminal struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	ptmx *os.File
 	mu   sync.Mutex // the emulator's String does not lock, so its writes and reads share this
@@ -62,13 +62,13 @@ func (term *terminal) screen() string {
 	return term.emu.String()
 }
 
-func startInTerminal(t *testing.T, args ...string) *terminal {
+func startInTerminal(t testing.TB, args ...string) *terminal {
 	t.Helper()
 	return startInTerminalEnv(t, nil, args...)
 }
 
 // startInTerminalEnv is startInTerminal with more environment variables.
-func startInTerminalEnv(t *testing.T, env []string, args ...string) *terminal {
+func startInTerminalEnv(t testing.TB, env []string, args ...string) *terminal {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "MGMTSESSION_AS_MAIN=1", "TERM=xterm-256color", "COLORTERM=truecolor")
