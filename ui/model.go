@@ -22,6 +22,7 @@ import (
 	"mgmtsession/preflight"
 	"mgmtsession/safe"
 	"mgmtsession/steps"
+	"mgmtsession/text"
 )
 
 // Config is what the wizard needs from the command line.
@@ -331,7 +332,7 @@ func (m Model) renderStatusRow() string {
 	var where string
 	switch {
 	case m.vp.AtTop():
-		where = fmt.Sprintf("↓ %d more lines below: ↓/j, PgDn, End", total-shown)
+		where = "↓ " + text.Plural(total-shown, "more line") + " below: ↓/j, PgDn, End"
 	case m.vp.AtBottom():
 		where = "↑ the end; more above: ↑/k, PgUp, Home"
 	default:
