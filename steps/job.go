@@ -43,19 +43,26 @@ type JobDoneMsg struct {
 // waits for the next one.
 func StartJob(ctx context.Context, work func(ctx context.Context, report func(event any)) (any, error)) (*Job, tea.Cmd) {
 	j := &Job{events: make(chan tea.Msg, 16), started: time.Now()}
-	report := func(ev any) {
+	// send delivers a message; it gives up only when the program has ended
+	// and the buffer is full (nobody is listening). A message that fits is
+	// always delivered, even after ctx ended: a select between the two
+	// would drop a job's result at random once its context is canceled.
+	send := func(msg tea.Msg) {
 		select {
-		case j.events <- JobEventMsg{Job: j, Event: ev}:
-		case <-ctx.Done(): // the program has ended: nobody is listening
+		case j.events <- msg:
+			return
+		default:
+		}
+		select {
+		case j.events <- msg:
+		case <-ctx.Done():
 		}
 	}
+	report := func(ev any) { send(JobEventMsg{Job: j, Event: ev}) }
 	run := func() tea.Msg {
 		res, err := work(ctx, report)
 		j.done.Store(true)
-		select {
-		case j.events <- JobDoneMsg{Job: j, Result: res, Err: err}:
-		case <-ctx.Done():
-		}
+		send(JobDoneMsg{Job: j, Result: res, Err: err})
 		return nil
 	}
 	return j, tea.Batch(run, j.next(), j.tick())
