@@ -325,6 +325,27 @@ func (c *CreateStep) View(th *Theme, width int) string {
 	if c.busy && c.applying == nil {
 		fmt.Fprintf(&b, "%s Reading the tenant before writing… %s\n", th.Spinner(c.spin), seconds(c.job.Elapsed()))
 	}
+	// Once the run is over, what the operator must act on comes first,
+	// where a small terminal shows it without scrolling: the outcome and
+	// the password; the changes one by one follow. Read aloud or piped,
+	// it comes after them, so that the transcript only adds lines.
+	var outcome strings.Builder
+	if !c.busy {
+		switch {
+		case c.err != nil:
+			outcome.WriteString(c.viewError(th, width) + "\n")
+		case c.applying != nil && len(c.lines) == 0:
+			outcome.WriteString(th.Pal.MarkPass + " Nothing to create: the tenant already holds the plan.\n")
+		case c.result != nil:
+			fmt.Fprintf(&outcome, "%s %s made and verified.\n", th.Pal.MarkPass, text.Plural(len(c.result.Done), "change"))
+		}
+		if pw := c.password(); !pw.IsZero() {
+			outcome.WriteString("\n" + c.viewPassword(th, pw, width) + "\n")
+		}
+	}
+	if !th.Accessible {
+		b.WriteString(outcome.String())
+	}
 	for i, l := range c.lines {
 		// Read aloud or piped, the progress only adds lines: a change
 		// is said once it is done, never repainted as it goes.
@@ -333,25 +354,17 @@ func (c *CreateStep) View(th *Theme, width int) string {
 		}
 		b.WriteString(c.viewLine(th, i, l, width) + "\n")
 	}
-	if c.applying != nil && len(c.lines) == 0 && !c.busy && c.err == nil {
-		b.WriteString(th.Pal.MarkPass + " Nothing to create: the tenant already holds the plan.\n")
+	if th.Accessible {
+		b.WriteString("\n" + outcome.String())
 	}
-	if c.err != nil {
-		b.WriteString("\n" + c.viewError(th, width))
-	}
-	if !c.busy && c.result != nil && c.err == nil && len(c.lines) > 0 {
-		fmt.Fprintf(&b, "\n%s %s made and verified.\n", th.Pal.MarkPass, text.Plural(len(c.result.Done), "change"))
-	}
-	if c.result != nil && !c.busy {
+	if c.result != nil && !c.busy && (c.result.Journal != "" || c.report != "") {
+		b.WriteString("\n")
 		if c.result.Journal != "" {
 			b.WriteString(text.Hang("Journal: "+safe.Text(c.result.Journal)+" (mgmtsession undo "+safe.Text(c.result.Run)+" restores this run)", width, 2) + "\n")
 		}
 		if c.report != "" {
 			b.WriteString(text.Hang("Report:  "+safe.Text(c.report)+" (and .json)", width, 2) + "\n")
 		}
-	}
-	if pw := c.password(); !pw.IsZero() && !c.busy {
-		b.WriteString("\n" + c.viewPassword(th, pw, width))
 	}
 	return b.String()
 }
