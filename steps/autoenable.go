@@ -290,6 +290,9 @@ func (a *AutoEnableStep) View(th *Theme, width int) string {
 func (a *AutoEnableStep) viewSummary(th *Theme, width int) string {
 	var b strings.Builder
 	st, s := a.finished.status, a.state
+	if s.Management != nil {
+		st = s.Management // newer: turned off from the badge's view since
+	}
 	b.WriteString(th.Pal.Bold("Summary") + "\n")
 	if st != nil {
 		session := strings.ToUpper(st.Session)

@@ -272,3 +272,47 @@ func TestHostileTenantStringsInertToTheEnd(t *testing.T) {
 		t.Errorf("the journey did not reach the summary:\n%s", d.screen())
 	}
 }
+
+// TestAccessibleDetailsTurnOff: in accessible mode, m opens the session's
+// details as lines; its answers go to it (o asks, n keeps the session, o
+// and y turn it off), m goes back to the step, and the summary follows.
+func TestAccessibleDetailsTurnOff(t *testing.T) {
+	env, err := connect.Open(demoOpts("default", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	dir := t.TempDir()
+	cfg := Config{Auth: env, Cloud: "simulated (demo)", Preflight: preflight.Run, VerifyPause: 20 * time.Millisecond,
+		JournalDir: func(tenantID string) (string, error) { return change.TenantDir(dir, tenantID) }}
+	answers := "n\nn\nn\n20.190.128.0/24\n\nn\ns\nn\na\np\nn\no\nn\nf\nm\no\nn\no\ny\nm\nq\n"
+	var out strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := RunAccessible(ctx, cfg, strings.NewReader(answers), &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	_, details, ok := strings.Cut(text, "== Management session ==")
+	if !ok {
+		t.Fatalf("m did not open the details:\n%s", text)
+	}
+	for _, want := range []string{
+		"Management session: ON",
+		"[o turn off, m close] > o",
+		"Turn the session off: disable the account and revoke its sign-in sessions? y/n",
+		"[y yes, n no, m close] > n",
+		"[y yes, n no, m close] > y",
+		"[PASS] The session is OFF",
+		"Account:     coreview.admin@contosodemo.onmicrosoft.com (disabled)",
+		"== Back to step 7 of 7: Auto-enable ==",
+		"Management session: OFF; auto-enable off",
+	} {
+		if !strings.Contains(details, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, details)
+		}
+	}
+	if strings.ContainsAny(text, "\x1b\r") {
+		t.Error("escape sequences or carriage returns in accessible mode")
+	}
+}
