@@ -13,7 +13,9 @@ import (
 
 	"mgmtsession/change"
 	"mgmtsession/connect"
+	"mgmtsession/graph"
 	"mgmtsession/graph/tenantsim"
+	"mgmtsession/probe"
 	"mgmtsession/steps"
 )
 
@@ -455,5 +457,58 @@ func TestUnfinishedRunOfferedForUndo(t *testing.T) {
 	}
 	if _, err := state.Client.User(context.Background(), state.Plan.UPN); err == nil {
 		t.Error("the account the unfinished run created is still there")
+	}
+}
+
+// TestCreateShowsReplicationWaits: while Graph has not made a new object
+// visible everywhere, the change says it waits for replication, with the
+// time so far, and then verifies.
+func TestCreateShowsReplicationWaits(t *testing.T) {
+	state, env := plannedOn(t, "default")
+	env.Sim.SetReplicationDelay(2500 * time.Millisecond)
+	d := newDriver(t, steps.NewCreate(writeDeps(t, false)), state)
+	d.enter()
+	d.key('a')
+	d.until("waited for replication", func() bool { return strings.Contains(d.flat(), "waiting for directory replication (") })
+	if !strings.Contains(d.flat(), "s so far") {
+		t.Errorf("the wait does not say the time so far:\n%s", d.view())
+	}
+	d.until("created", settled(d))
+	if d.step.Status() != steps.Done || strings.Contains(d.flat(), "waiting for directory replication") {
+		t.Fatalf("Create did not finish after the wait:\n%s", d.view())
+	}
+}
+
+// TestTurnOnProbe: once the session is on, p signs in as the account with
+// its password alone through the real probe; from this machine, outside the
+// allowed range, Entra answers MFA required by the account's own policy.
+func TestTurnOnProbe(t *testing.T) {
+	state, env, dp := onState(t)
+	dp.Probe = func(ctx context.Context, log *graph.Client, upn string, pw change.Secret) (steps.ProbeAnswer, error) {
+		res, err := probe.Try(ctx, env, probe.Request{UPN: upn, Password: pw, Log: log})
+		if err != nil {
+			return steps.ProbeAnswer{}, err
+		}
+		ans := steps.ProbeAnswer{Outcome: string(res.Outcome), Title: res.Outcome.Title(), Cause: res.Cause, Fix: res.Fix}
+		for _, p := range res.Policies {
+			ans.Policies = append(ans.Policies, p.DisplayName)
+		}
+		return ans, nil
+	}
+	d := newDriver(t, steps.NewTurnOn(dp), state)
+	d.enter()
+	d.until("checked", settled(d))
+	d.key('o')
+	d.until("on", settled(d))
+	if !strings.Contains(d.flat(), "Optional: p signs in as the account") {
+		t.Fatalf("the probe is not offered:\n%s", d.view())
+	}
+	d.key('p')
+	d.until("probed", settled(d))
+	if !strings.Contains(d.flat(), "Probe from this machine: MFA required") || d.step.Status() != steps.Done {
+		t.Fatalf("the probe's answer is not shown (status %v):\n%s", d.step.Status(), d.view())
+	}
+	if strings.Contains(d.view(), state.Run.Password.Reveal()) {
+		t.Error("the probe shows the password")
 	}
 }
