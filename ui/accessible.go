@@ -59,6 +59,7 @@ type lineRunner struct {
 	// go to it (answerDetails in details.go).
 	details     *steps.Details
 	detailsOpen bool
+	notice      string // the details' notice as last printed
 	msgs        chan tea.Msg
 	lines       chan string
 	eof         bool
@@ -188,6 +189,7 @@ func (r *lineRunner) handle(msg tea.Msg) {
 	}
 	if !isKey {
 		r.exec(r.details.Update(msg, r.state, false))
+		r.showNotice()
 	}
 	if _, ok := msg.(steps.Change); ok {
 		r.exec(r.steps[r.active].Enter(r.state))

@@ -59,3 +59,14 @@ func (r *lineRunner) answerDetails(line string) bool {
 	r.show()
 	return false
 }
+
+// showNotice prints the details' notice (an unfinished run found at start)
+// once, when it appears: the full-screen wizard shows it in its status row.
+func (r *lineRunner) showNotice() {
+	if n := r.details.Notice(); n != r.notice {
+		r.notice = n
+		if n != "" {
+			r.println("%s\n", n)
+		}
+	}
+}

@@ -316,3 +316,60 @@ func TestAccessibleDetailsTurnOff(t *testing.T) {
 		t.Error("escape sequences or carriage returns in accessible mode")
 	}
 }
+
+// unfinishedRun leaves, in dir, a run of apply for the demo tenant that
+// began and never ended (a crash before its first write).
+func unfinishedRun(t *testing.T, dir string) string {
+	t.Helper()
+	tdir, err := change.TenantDir(dir, "6f1c2a9e-3b7d-4e15-9a8c-2d4b5e6f7a81")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := change.CreateJournal(tdir, change.NewRunID(time.Now()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.Write(change.Entry{Type: change.EntryBegin, Command: "apply", Tenant: "6f1c2a9e-3b7d-4e15-9a8c-2d4b5e6f7a81"}); err != nil {
+		t.Fatal(err)
+	}
+	return j.Run
+}
+
+// TestUnfinishedRunOfferedAtStart: once signed in, an unfinished run of the
+// tenant is named in the status row; m shows it with resume and undo, and u
+// (confirmed) takes it back. In accessible mode the notice is a line.
+func TestUnfinishedRunOfferedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	run := unfinishedRun(t, dir)
+	d, _ := newWriteDriver(t, demoOpts("default", ""), 120, 40, dir)
+	d.signedIn()
+	d.until("found the run", func() bool { return strings.Contains(d.screen(), "An unfinished run of this tenant ("+run+")") })
+	d.press("m")
+	d.settle()
+	if !strings.Contains(d.flat(), "Run "+run+" of this tenant did not finish") || !strings.Contains(d.flat(), "Resume: the Create step's apply converges it") {
+		t.Fatalf("the details do not offer resume and undo:\n%s", d.screen())
+	}
+	d.press("u", "y")
+	d.until("undone", func() bool { return strings.Contains(d.flat(), "The unfinished run was undone") })
+	if strings.Contains(d.screen(), "An unfinished run") {
+		t.Errorf("the notice stays after the undo:\n%s", d.screen())
+	}
+
+	env, err := connect.Open(demoOpts("default", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	dir2 := t.TempDir()
+	run2 := unfinishedRun(t, dir2)
+	cfg := Config{Auth: env, Cloud: "simulated (demo)", Preflight: preflight.Run,
+		JournalDir: func(tenantID string) (string, error) { return change.TenantDir(dir2, tenantID) }}
+	var out strings.Builder
+	if _, err := RunAccessible(context.Background(), cfg, strings.NewReader("q\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "An unfinished run of this tenant ("+run2+") was found") {
+		t.Errorf("accessible mode does not say so:\n%s", out.String())
+	}
+}
