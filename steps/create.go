@@ -300,9 +300,15 @@ func (c *CreateStep) handleJob(msg tea.Msg) tea.Cmd {
 
 const createIntro = "Create the account and its roles, then the named location of the allowed IPs, the account's policy (MFA outside them), verified before any exclusion, and the exclusions. Every write is read back until Graph shows it, and journaled so that undo restores it. The session stays off: the next step turns it on."
 
+const createIntroGlobalAdmin = "Nothing is created: the Global Administrator gets the named location of the allowed IPs, its own policy (MFA outside them), verified before any exclusion, and the exclusions. Every write is read back until Graph shows it, and journaled so that undo restores it. The next step turns the session on."
+
 func (c *CreateStep) View(th *Theme, width int) string {
 	var b strings.Builder
-	b.WriteString(text.Hang(createIntro, width, 0) + "\n\n")
+	intro := createIntro
+	if c.state != nil && c.state.Method.GlobalAdmin() {
+		intro = createIntroGlobalAdmin
+	}
+	b.WriteString(text.Hang(intro, width, 0) + "\n\n")
 	switch st := c.Status(); {
 	case st == Unavailable:
 		b.WriteString(th.Pal.Muted(text.Hang("The plan comes first: the Allowed IPs and method steps make it.", width, 0)) + "\n")

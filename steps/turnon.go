@@ -339,9 +339,15 @@ func (t *TurnOnStep) handleProbe(msg tea.Msg) tea.Cmd {
 
 const turnOnIntro = "Before the session goes on, the What If is asked again against the tenant as it now is: from the allowed IPs the account must sign in with no MFA and no block, from outside it must be asked for MFA. Then the account is enabled, read back, and the session recorded as on in the tenant."
 
+const turnOnIntroGlobalAdmin = "Before the session goes on, the What If is asked again against the tenant as it now is: from the allowed IPs the Global Administrator must sign in with no MFA and no block, from outside it must be asked for MFA. Then the session is recorded as on in the tenant (in Global Admin mode nothing is enabled or disabled)."
+
 func (t *TurnOnStep) View(th *Theme, width int) string {
 	var b strings.Builder
-	b.WriteString(text.Hang(turnOnIntro, width, 0) + "\n\n")
+	intro := turnOnIntro
+	if t.state != nil && t.state.Method.GlobalAdmin() {
+		intro = turnOnIntroGlobalAdmin
+	}
+	b.WriteString(text.Hang(intro, width, 0) + "\n\n")
 	if !t.ready() && !t.sessionOn() && t.result == nil {
 		b.WriteString(th.Pal.Muted(text.Hang("Create comes first: it makes the account and its protection.", width, 0)) + "\n")
 		return b.String()
@@ -374,11 +380,15 @@ func (t *TurnOnStep) View(th *Theme, width int) string {
 	}
 	switch {
 	case t.writing:
-		fmt.Fprintf(&b, "\n%s Turning the session on: enabling the account and reading it back… %s\n", th.Spinner(t.spin), seconds(t.write.Elapsed()))
+		fmt.Fprintf(&b, "\n%s Turning the session on and reading it back… %s\n", th.Spinner(t.spin), seconds(t.write.Elapsed()))
 	case t.writeErr != nil:
 		b.WriteString("\n" + t.viewWriteError(th, width))
 	case t.sessionOn():
-		b.WriteString("\n" + th.Pal.MarkPass + " " + text.Hang("Management ON: the account is enabled and verified, and the session is recorded as on in the tenant.", width-2, 2) + "\n")
+		done := "Management ON: the account is enabled and verified, and the session is recorded as on in the tenant."
+		if t.state.Method.GlobalAdmin() {
+			done = "Management ON: the session is recorded as on in the tenant."
+		}
+		b.WriteString("\n" + th.Pal.MarkPass + " " + text.Hang(done, width-2, 2) + "\n")
 		b.WriteString(t.viewProbe(th, width))
 	case t.result != nil && len(t.problems) == 0:
 		b.WriteString("\n" + text.Hang("Press o to turn the session on.", width, 0) + "\n")
