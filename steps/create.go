@@ -44,6 +44,9 @@ type CreateStep struct {
 	err      error
 	runs     int
 	report   string
+	// planSeen says that a plan reached the State before the first visit
+	// (the step list shows the step as ready).
+	planSeen bool
 	// revealed shows the password; handedOut records that the operator
 	// revealed or copied it at least once.
 	revealed, handedOut, copied bool
@@ -93,6 +96,8 @@ func (c *CreateStep) Status() Status {
 		return Running
 	case c.err != nil:
 		return Failed
+	case c.state == nil && c.planSeen:
+		return Pending // planned, not visited yet
 	case c.state == nil || c.state.Plan == nil:
 		return Unavailable
 	case len(c.pending()) > 0:
@@ -165,6 +170,8 @@ func (c *CreateStep) Update(msg tea.Msg) (Step, tea.Cmd) {
 		return c, c.handleJob(msg)
 	}
 	switch msg := msg.(type) {
+	case PlannedMsg:
+		c.planSeen = true
 	case CreatedMsg:
 		if c.awaiting != nil && msg.Run == c.awaiting {
 			c.busy, c.awaiting = false, nil
