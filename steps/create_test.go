@@ -512,3 +512,30 @@ func TestTurnOnProbe(t *testing.T) {
 		t.Error("the probe shows the password")
 	}
 }
+
+// TestDetailsShowDrift: an exclusion taken out by someone after Create is
+// drift in the badge's view, with its fix.
+func TestDetailsShowDrift(t *testing.T) {
+	state, _, dp := onState(t)
+	ctx := context.Background()
+	id := state.Management.ExcludedFrom[0]
+	pol, err := state.Client.Policy(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, u := range pol.Conditions.Users.ExcludeUsers {
+		if u != state.Management.Account.ID {
+			kept = append(kept, u)
+		}
+	}
+	if err := state.Client.SetPolicyExcludedUsers(ctx, id, kept); err != nil {
+		t.Fatal(err)
+	}
+	dd := newDetailsDriver(t, dp, state)
+	dd.inner.run(dd.d.Open(state))
+	dd.until("read", func() bool { return !strings.Contains(dd.flat(), "Reading the session") })
+	if strings.Contains(dd.flat(), "No drift") || !strings.Contains(dd.flat(), "Fix: mgmtsession apply") {
+		t.Fatalf("the exclusion taken out is not shown as drift with its fix:\n%s", dd.view())
+	}
+}

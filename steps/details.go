@@ -22,9 +22,10 @@ type Details struct {
 	deps  Deps
 	state *State
 
-	read    *Job
-	reading bool
-	readErr error
+	read     *Job
+	reading  bool
+	readErr  error
+	awaiting *change.Status // what was read, on its way to the State
 
 	scanned    bool
 	unfinished []change.RunInfo
@@ -127,12 +128,13 @@ func (d *Details) Update(msg tea.Msg, s *State, open bool) tea.Cmd {
 		if !ok {
 			return d.read.Handle(msg)
 		}
-		d.reading = false
 		if done.Err != nil {
-			d.readErr = done.Err
+			d.reading, d.readErr = false, done.Err
 			return nil
 		}
+		// Reading ends when the State (the badge) has what was read.
 		st := done.Result.(*change.Status)
+		d.awaiting = st
 		return func() tea.Msg { return ManagementMsg{Status: st} }
 	case d.write.Owns(msg):
 		done, ok := msg.(JobDoneMsg)
@@ -158,6 +160,11 @@ func (d *Details) Update(msg tea.Msg, s *State, open bool) tea.Cmd {
 		return func() tea.Msg { return ManagementMsg{Status: st} }
 	}
 	switch msg := msg.(type) {
+	case ManagementMsg:
+		if d.awaiting != nil && msg.Status == d.awaiting {
+			d.reading, d.awaiting = false, nil
+		}
+		return nil
 	case unfinishedMsg:
 		d.unfinished = msg.runs
 		return nil
