@@ -254,17 +254,25 @@ const (
 	autoEnableOffText = "Auto-enable OFF: the session is just-in-time: turned on when needed (mgmtsession on, or this wizard) and off afterwards (mgmtsession off), which disables the account and revokes its sign-in sessions."
 )
 
+// offText is what auto-enable off means for the method chosen.
+func (a *AutoEnableStep) offText() string {
+	if a.state != nil && a.state.Method.GlobalAdmin() {
+		return "Auto-enable OFF: the session is just-in-time: recorded as on when needed (mgmtsession on, or this wizard) and off afterwards (mgmtsession off); in Global Admin mode the admin is never disabled, only the state is recorded."
+	}
+	return autoEnableOffText
+}
+
 func (a *AutoEnableStep) View(th *Theme, width int) string {
 	var b strings.Builder
 	if !a.ready() {
-		b.WriteString(text.Hang(autoEnableOnText, width, 0) + "\n\n" + text.Hang(autoEnableOffText, width, 0) + "\n\n")
+		b.WriteString(text.Hang(autoEnableOnText, width, 0) + "\n\n" + text.Hang(a.offText(), width, 0) + "\n\n")
 		b.WriteString(th.Pal.Muted(text.Hang("Turn on comes first.", width, 0)) + "\n")
 		return b.String()
 	}
 	if a.autoEnable {
 		b.WriteString(th.Pal.MarkPass + " " + text.Hang(autoEnableOnText, width-2, 2) + "\n")
 	} else {
-		b.WriteString(th.Pal.MarkPass + " " + text.Hang(autoEnableOffText, width-2, 2) + "\n")
+		b.WriteString(th.Pal.MarkPass + " " + text.Hang(a.offText(), width-2, 2) + "\n")
 		if a.leaveOn {
 			b.WriteString("  " + text.Hang("When you finish, the session is left ON.", width-2, 2) + "\n")
 		} else {
