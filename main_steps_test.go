@@ -51,7 +51,7 @@ func TestAccessibleScriptedStepsTwoToFour(t *testing.T) {
 	}, "\n"), "--accessible", "--demo")
 	for _, want := range []string{
 		"== Step 2 of 7: What If check ==",
-		"from outside (20.190.128.5): MFA REQUIRED by CA001",
+		"from outside (198.51.100.77): MFA REQUIRED by CA001",
 		"== Step 3 of 7: Allowed IPs ==",
 		`"10.0.0.1": private`,
 		`"20.190.128.9/24": host bits cleared: 20.190.128.0/24`,

@@ -481,7 +481,7 @@ func TestWizardJourneyInTerminal(t *testing.T) {
 	term.press("n")
 	term.waitFor("passed,")
 	term.press("n")
-	term.waitFor("from outside (20.190.128.5)")
+	term.waitFor("from outside (198.51.100.77)")
 	term.press("n")
 	term.waitFor("Allowed IP ranges")
 	term.press("20.190.128.0/24")

@@ -121,10 +121,18 @@ const (
 // will be in.
 const placeholderAccountID = "00000000-0000-4000-8000-00000000acc7"
 
-// outsideProbe is a public address used for "a sign-in from outside the
-// allowed IPs" when it is not in them (Microsoft's own range, which no
-// platform egresses from).
-var outsideProbes = []netip.Addr{netip.MustParseAddr("20.190.128.5"), netip.MustParseAddr("52.96.0.5"), netip.MustParseAddr("2603:1000::5")}
+// outsideProbes are the addresses used for "a sign-in from outside the
+// allowed IPs": the What If sweep's documentation addresses, which no
+// allowed range may hold (SPEC section 7 refuses reserved ranges), so the
+// first always serves, and the pictures of the wizard, plan and sweep name
+// the same place.
+var outsideProbes = func() []netip.Addr {
+	var out []netip.Addr
+	for _, c := range whatif.OutsideCandidates {
+		out = append(out, netip.MustParseAddr(c))
+	}
+	return append(out, netip.MustParseAddr("2001:db8::77"))
+}()
 
 // MakePlan compares the desired state with the tenant and lists the changes,
 // in dependency order, that make the tenant hold it. It is pure: the facts

@@ -51,9 +51,10 @@ const SweepPlatformUnknown = "unknown"
 // report, and none (unknown).
 var sweepPlatforms = append(slices.Clone(DevicePlatforms), "")
 
-// outsideCandidates are documentation addresses (RFC 5737), used as the
-// outside address when none is given.
-var outsideCandidates = []string{"198.51.100.77", "203.0.113.77", "192.0.2.77"}
+// OutsideCandidates are documentation addresses (RFC 5737), used as the
+// outside address when none is given: no tenant allows them, and the
+// picture never suggests that a real network is "outside".
+var OutsideCandidates = []string{"198.51.100.77", "203.0.113.77", "192.0.2.77"}
 
 // Combination is one swept sign-in and its verdict.
 type Combination struct {
@@ -146,7 +147,7 @@ func (ps *PolicySet) Sweep(in SweepInput) (*Sweep, error) {
 	}
 	outside := in.Outside
 	if !outside.IsValid() {
-		for _, c := range outsideCandidates {
+		for _, c := range OutsideCandidates {
 			a := netip.MustParseAddr(c)
 			if !inAny(in.Allowed, a) && !ps.inNamedIPLocation(a) {
 				outside = a
