@@ -291,8 +291,12 @@ func (m *Model) layout() {
 // descriptions shrink to a word before the root's keys go: q and ? must
 // stay visible.
 func (m Model) renderFooter() string {
+	// Measured without a width limit: the help model cuts the line itself,
+	// dropping the root's keys (q, ?) that come last.
+	whole := m.help
+	whole.SetWidth(0)
 	view := m.help.View(m.keys)
-	if !m.help.ShowAll && ansi.StringWidth(view) > m.width {
+	if !m.help.ShowAll && ansi.StringWidth(whole.View(m.keys)) > m.width {
 		short := m.keys
 		short.extra = nil
 		for _, k := range m.keys.extra {
