@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"strings"
 	"testing"
+
+	"mgmtsession/steps"
 )
 
 // The views at 120x40, the size the README's figures are for (goal: under
@@ -62,4 +65,54 @@ func BenchmarkViewMethod(b *testing.B) {
 	d.press("n")
 	d.settle()
 	benchView(b, d)
+}
+
+// BenchmarkViewSignIn renders the signed-in step with its scopes.
+func BenchmarkViewSignIn(b *testing.B) {
+	d := newDriver(b, "default", 120, 40, "")
+	d.signedIn()
+	benchView(b, d)
+}
+
+// writeStepsBench walks a fresh wizard through Create to the step named
+// and renders it.
+func writeStepsBench(b *testing.B, until func(d *driver)) {
+	d, _ := newWriteDriver(b, demoOpts("default", ""), 120, 40, b.TempDir())
+	toCreate(b, d)
+	until(d)
+	benchView(b, d)
+}
+
+// BenchmarkViewCreate renders Create once done: every change verified.
+func BenchmarkViewCreate(b *testing.B) {
+	writeStepsBench(b, func(d *driver) { d.throughCreate() })
+}
+
+// BenchmarkViewTurnOn renders Turn on's confirmation What If.
+func BenchmarkViewTurnOn(b *testing.B) {
+	writeStepsBench(b, func(d *driver) {
+		d.throughCreate()
+		d.press("n")
+		d.until("checked", func() bool { return d.m.steps[6].Status() == steps.Pending })
+	})
+}
+
+// BenchmarkViewAutoEnable renders the last step's summary.
+func BenchmarkViewAutoEnable(b *testing.B) {
+	writeStepsBench(b, func(d *driver) {
+		d.throughCreate()
+		d.throughTurnOn()
+		d.press("n", "f")
+		d.until("finished", d.stepSettled(7))
+	})
+}
+
+// BenchmarkViewDetails renders the badge's view of the session.
+func BenchmarkViewDetails(b *testing.B) {
+	writeStepsBench(b, func(d *driver) {
+		d.throughCreate()
+		d.throughTurnOn()
+		d.press("m")
+		d.until("read the session", func() bool { return !strings.Contains(d.screen(), "Reading the session") })
+	})
 }
