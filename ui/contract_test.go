@@ -372,27 +372,7 @@ func TestLightBackgroundRethemesEveryStep(t *testing.T) {
 // clear, a cursor move and an OSC 52 clipboard write shows them inert on
 // every step and in the details view.
 func TestHostileTenantStringsAreInert(t *testing.T) {
-	raw, err := os.ReadFile("../assets/demo-tenant.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenant map[string]any
-	if err := json.Unmarshal(raw, &tenant); err != nil {
-		t.Fatal(err)
-	}
-	evil := "\x1b[2J\x1b[H\x1b]52;c;ZXZpbA==\x07\x9b31m"
-	tenant["displayName"] = "Contoso" + evil
-	for _, p := range tenant["policies"].([]any) {
-		p.(map[string]any)["displayName"] = p.(map[string]any)["displayName"].(string) + evil
-	}
-	for _, u := range tenant["users"].([]any) {
-		u.(map[string]any)["displayName"] = "User" + evil
-	}
-	state := filepath.Join(t.TempDir(), "tenant.json")
-	out, _ := json.Marshal(tenant)
-	if err := os.WriteFile(state, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	state := hostileTenant(t, true)
 	d := newDriver(t, "default", 120, 40, state)
 	d.signedIn()
 	d.preflightRead()
@@ -447,4 +427,35 @@ func TestScreens(t *testing.T) {
 			golden.RequireEqual(t, []byte(d.screen()))
 		})
 	}
+}
+
+// hostileTenant writes the demo tenant with a screen clear, a cursor move
+// and an OSC 52 clipboard write in the tenant's and every policy's name
+// (and every user's, with users), and returns the --demo-state path.
+func hostileTenant(t testing.TB, users bool) string {
+	t.Helper()
+	raw, err := os.ReadFile("../assets/demo-tenant.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenant map[string]any
+	if err := json.Unmarshal(raw, &tenant); err != nil {
+		t.Fatal(err)
+	}
+	evil := "\x1b[2J\x1b[H\x1b]52;c;ZXZpbA==\x07\x9b31m"
+	tenant["displayName"] = "Contoso" + evil
+	for _, p := range tenant["policies"].([]any) {
+		p.(map[string]any)["displayName"] = p.(map[string]any)["displayName"].(string) + evil
+	}
+	if users {
+		for _, u := range tenant["users"].([]any) {
+			u.(map[string]any)["displayName"] = "User" + evil
+		}
+	}
+	state := filepath.Join(t.TempDir(), "tenant.json")
+	out, _ := json.Marshal(tenant)
+	if err := os.WriteFile(state, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return state
 }

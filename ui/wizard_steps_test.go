@@ -1,11 +1,8 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
 	"image/color"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -143,24 +140,7 @@ func TestLightBackgroundRethemesStepsTwoToFour(t *testing.T) {
 // in the What If, the plan (its exclusions name the policies) and the
 // method's "after" picture.
 func TestHostileStringsInertInStepsTwoToFour(t *testing.T) {
-	raw, err := os.ReadFile("../assets/demo-tenant.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenant map[string]any
-	if err := json.Unmarshal(raw, &tenant); err != nil {
-		t.Fatal(err)
-	}
-	evil := "\x1b[2J\x1b[H\x1b]52;c;ZXZpbA==\x07\x9b31m"
-	tenant["displayName"] = "Contoso" + evil
-	for _, p := range tenant["policies"].([]any) {
-		p.(map[string]any)["displayName"] = p.(map[string]any)["displayName"].(string) + evil
-	}
-	state := filepath.Join(t.TempDir(), "tenant.json")
-	out, _ := json.Marshal(tenant)
-	if err := os.WriteFile(state, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	state := hostileTenant(t, false)
 	d := newDriver(t, "default", 120, 40, state)
 	toAllowedIPs(t, d)
 	d.typeKeys("20.190.128.0/24")

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"os"
@@ -228,24 +227,7 @@ func TestLightBackgroundRethemesTheWriteSteps(t *testing.T) {
 // whole journey: no control reaches the screen on steps 5-7 or the badge's
 // view.
 func TestHostileTenantStringsInertToTheEnd(t *testing.T) {
-	raw, err := os.ReadFile("../assets/demo-tenant.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenant map[string]any
-	if err := json.Unmarshal(raw, &tenant); err != nil {
-		t.Fatal(err)
-	}
-	evil := "\x1b[2J\x1b[H\x1b]52;c;ZXZpbA==\x07\x9b31m"
-	tenant["displayName"] = "Contoso" + evil
-	for _, p := range tenant["policies"].([]any) {
-		p.(map[string]any)["displayName"] = p.(map[string]any)["displayName"].(string) + evil
-	}
-	state := filepath.Join(t.TempDir(), "tenant.json")
-	out, _ := json.Marshal(tenant)
-	if err := os.WriteFile(state, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	state := hostileTenant(t, false)
 	d, _ := newWriteDriver(t, demoOpts("default", state), 120, 40, t.TempDir())
 	toCreate(t, d)
 	sgr := regexp.MustCompile("\x1b\\[[0-9;:]*m")
