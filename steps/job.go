@@ -16,9 +16,10 @@ import (
 // (so that a view can show the time so far and explain a long wait), and a
 // JobDoneMsg at the end.
 type Job struct {
-	events  chan tea.Msg
-	started time.Time
-	done    atomic.Bool
+	events   chan tea.Msg
+	started  time.Time
+	done     atomic.Bool
+	finished chan struct{} // closed when the work has ended
 }
 
 // JobEventMsg is one event the work reported.
@@ -42,7 +43,7 @@ type JobDoneMsg struct {
 // job, and for each of the job's messages returns Job.Handle's command, which
 // waits for the next one.
 func StartJob(ctx context.Context, work func(ctx context.Context, report func(event any)) (any, error)) (*Job, tea.Cmd) {
-	j := &Job{events: make(chan tea.Msg, 16), started: time.Now()}
+	j := &Job{events: make(chan tea.Msg, 16), started: time.Now(), finished: make(chan struct{})}
 	// send delivers a message; it gives up only when the program has ended
 	// and the buffer is full (nobody is listening). A message that fits is
 	// always delivered, even after ctx ended: a select between the two
@@ -62,6 +63,7 @@ func StartJob(ctx context.Context, work func(ctx context.Context, report func(ev
 	run := func() tea.Msg {
 		res, err := work(ctx, report)
 		j.done.Store(true)
+		close(j.finished)
 		send(JobDoneMsg{Job: j, Result: res, Err: err})
 		return nil
 	}
@@ -76,8 +78,19 @@ func (j *Job) Running() bool { return j != nil && !j.done.Load() }
 
 func (j *Job) next() tea.Cmd { return func() tea.Msg { return <-j.events } }
 
+// tick waits a second, or less when the work ends first: a tick left
+// sleeping after the end would hold up whoever waits for the job's
+// commands to finish (accessible mode's next prompt, by up to a second).
 func (j *Job) tick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return JobTickMsg{Job: j} })
+	return func() tea.Msg {
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-j.finished:
+		}
+		return JobTickMsg{Job: j}
+	}
 }
 
 // Owns says whether msg is one of this job's messages.

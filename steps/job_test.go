@@ -51,3 +51,34 @@ func TestJobDeliversItsResultAfterItsContextEnded(t *testing.T) {
 		}
 	}
 }
+
+// A job's last tick ends with the job, not up to a second later: accessible
+// mode waits for every command before it prompts, and a fast typist (or a
+// password typed with the echo still on) must not get ahead of the prompt.
+func TestJobTickEndsWithTheJob(t *testing.T) {
+	release := make(chan struct{})
+	job, cmd := steps.StartJob(context.Background(), func(ctx context.Context, report func(any)) (any, error) {
+		<-release
+		return "done", nil
+	})
+	for _, c := range cmd().(tea.BatchMsg) {
+		go c() // the work, the wait for its first message, the first tick
+	}
+	ticked := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		job.Handle(steps.JobTickMsg{Job: job})() // the next tick, as a step asks for it
+		ticked <- time.Since(start)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	select {
+	case d := <-ticked:
+		// Without the fix the tick sleeps its whole second.
+		if d >= 900*time.Millisecond {
+			t.Errorf("the tick ended %v after it started, though the job ended at 50 ms", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tick never ended")
+	}
+}
