@@ -9,6 +9,7 @@ type keyMap struct {
 	extra                                                                                []key.Binding // the active step's own
 	first                                                                                bool          // on step 0, where going back goes nowhere
 	focused                                                                              bool          // the step's input has the keys: only its own and Ctrl+C act
+	details                                                                              bool          // the badge's view is open: no step to move to from it
 }
 
 func newKeyMap() keyMap {
@@ -34,6 +35,9 @@ func (k keyMap) ShortHelp() []key.Binding {
 	if k.focused {
 		return append(out, k.Abort)
 	}
+	if k.details {
+		return append(out, k.Close, k.Help, k.Quit)
+	}
 	out = append(out, k.Next)
 	if !k.first {
 		out = append(out, k.Back)
@@ -45,9 +49,12 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	if k.focused {
 		return [][]key.Binding{append(append([]key.Binding{}, k.extra...), k.Abort)}
 	}
-	move := []key.Binding{k.Next}
-	if !k.first {
-		move = append(move, k.Back)
+	var move []key.Binding
+	if !k.details {
+		move = append(move, k.Next)
+		if !k.first {
+			move = append(move, k.Back)
+		}
 	}
 	return [][]key.Binding{
 		append([]key.Binding{}, k.extra...),

@@ -265,6 +265,7 @@ func (m *Model) layout() {
 		m.keys.extra = m.details.Keys()
 	}
 	m.keys.first = m.active == 0
+	m.keys.details = m.showDetails
 	m.keys.focused = m.steps[m.active].Focused()
 	if m.help.ShowAll {
 		m.keys.Help.SetHelp("?", "close keys")
