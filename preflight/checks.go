@@ -458,6 +458,24 @@ func locationCountCheck(f *facts) Check {
 
 func isManaged(p ca.Policy) bool { return strings.HasPrefix(p.DisplayName, ca.ManagedPolicyPrefix) }
 
+// excludedAccounts names the management accounts when p excludes every one
+// of them by id; nil when there is none, one is not excluded, or the
+// accounts could not be read.
+func excludedAccounts(f *facts, p ca.Policy) []string {
+	accounts, ok := f.Accounts.Get()
+	if !ok || len(accounts) == 0 || p.Conditions.Users == nil {
+		return nil
+	}
+	var names []string
+	for _, a := range accounts {
+		if !slices.ContainsFunc(p.Conditions.Users.ExcludeUsers, func(id string) bool { return strings.EqualFold(id, a.User.ID) }) {
+			return nil
+		}
+		names = append(names, a.User.UserPrincipalName)
+	}
+	return names
+}
+
 // managedPolicyChecks judges Microsoft-managed policies; none when the
 // policies could not be read (policyCountCheck says so).
 func managedPolicyChecks(f *facts) []Check {
@@ -469,11 +487,15 @@ func managedPolicyChecks(f *facts) []Check {
 		}
 		c := Check{ID: "managed-policy", Title: p.DisplayName}
 		blocksDeviceCode := strings.Contains(p.DisplayName, deviceCodePolicyTemplate)
+		excluded := excludedAccounts(f, p)
 		switch {
 		case blocksDeviceCode && p.State == ca.StateEnabled:
 			c.Result = Warn
 			c.Reason = "Enabled: device code sign-in (this tool's default over SSH) is blocked for everyone it covers."
 			c.Fix = "Sign in with the browser, a certificate or a client secret, or exclude the operators who use device code."
+		case p.State == ca.StateReportOnly && !blocksDeviceCode && len(excluded) > 0:
+			c.Result = Pass
+			c.Reason = "Report-only for now; when Microsoft switches it on it will not affect the platform: " + strings.Join(excluded, ", ") + " is excluded from it."
 		case p.State == ca.StateReportOnly:
 			c.Result = Warn
 			c.Reason = "Report-only for now; Microsoft may switch it on by itself about 45 days after it appeared."
@@ -481,6 +503,8 @@ func managedPolicyChecks(f *facts) []Check {
 			if blocksDeviceCode {
 				c.Reason += " Once on, it blocks device code sign-in, this tool's default over SSH."
 			}
+		case p.State == ca.StateEnabled && len(excluded) > 0:
+			c.Result, c.Reason = Info, "Enabled (Microsoft-managed); "+strings.Join(excluded, ", ")+" is excluded from it."
 		case p.State == ca.StateEnabled:
 			c.Result, c.Reason = Info, "Enabled (Microsoft-managed): mgmtsession whatif shows whether it covers the management account."
 		default:

@@ -172,6 +172,16 @@ func TestBuild(t *testing.T) {
 		{"the device code block policy switched on warns", func(f *tenant) {
 			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Block device code flow", State: ca.StateEnabled})
 		}, "managed-policy", "Microsoft-managed: Block device code flow", preflight.Warn, "blocked", "Sign in with the browser"},
+		{"a report-only managed policy warns while it covers the account", func(f *tenant) {
+			f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
+			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Multifactor authentication for admins accessing Microsoft Admin Portals", State: ca.StateReportOnly,
+				Conditions: ca.Conditions{Users: &ca.Users{IncludeRoles: []string{preflight.RoleGlobalAdmin}}}})
+		}, "managed-policy", "Microsoft-managed: Multifactor authentication for admins accessing Microsoft Admin Portals", preflight.Warn, "45 days", "exclude the management account"},
+		{"a report-only managed policy the account is excluded from passes", func(f *tenant) {
+			f.Accounts = []account{{User: graph.User{ID: "a", UserPrincipalName: "coreview.admin@contoso.com"}, PerUserMFA: "disabled"}}
+			f.Policies = append(f.Policies, ca.Policy{DisplayName: "Microsoft-managed: Multifactor authentication for admins accessing Microsoft Admin Portals", State: ca.StateReportOnly,
+				Conditions: ca.Conditions{Users: &ca.Users{IncludeRoles: []string{preflight.RoleGlobalAdmin}, ExcludeUsers: []string{"A"}}}})
+		}, "managed-policy", "Microsoft-managed: Multifactor authentication for admins accessing Microsoft Admin Portals", preflight.Pass, "coreview.admin@contoso.com is excluded from it", ""},
 		{"a forbidden read is unknown with the role fix", func(f *tenant) {
 			f.Errors[graph.ReadSubscribedSKUs] = &graph.Error{Op: "reading the licences", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", RequestID: "rid-1"}
 		}, "licence", "", preflight.Unknown, "rid-1", "lacks a role or scope"},
