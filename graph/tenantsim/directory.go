@@ -275,9 +275,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *caller) *g
 		return gerr
 	}
 	var items []any
+	ids := f.idSet()
 	s.locked(func() {
 		for _, u := range s.st.Users {
-			if !s.visible(u.ID) {
+			if !s.visible(u.ID) || ids != nil && !ids[strings.ToLower(u.ID)] {
 				continue
 			}
 			g := u.graphUser()
