@@ -98,7 +98,7 @@ func (e *ReadError) Unwrap() []error {
 // named locations and the users whose UPN starts like the account's; then
 // the account's roles, groups, methods and session record.
 func ReadFacts(ctx context.Context, r Reader, sess graph.Session, d Desired) (*Facts, error) {
-	f := &Facts{OperatorLabel: operatorLabel(sess)}
+	f := &Facts{OperatorLabel: OperatorLabel(sess)}
 	var (
 		mu     sync.Mutex
 		wg     sync.WaitGroup
@@ -179,7 +179,9 @@ func ReadFacts(ctx context.Context, r Reader, sess graph.Session, d Desired) (*F
 	return f, nil
 }
 
-func operatorLabel(s graph.Session) string {
+// OperatorLabel is who acts, as the journal, the record and the report name
+// them: the signed-in user, or the application of an app-only sign-in.
+func OperatorLabel(s graph.Session) string {
 	if s.AppOnly {
 		return "application " + s.ObjectID
 	}

@@ -125,6 +125,12 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + fmt.Sprintf("-%x", b)
 }
 
+// StartRun starts the journal of a new run in dir (a TenantDir), named by
+// the time it starts.
+func StartRun(dir string) (*Journal, error) {
+	return CreateJournal(dir, NewRunID(time.Now()), nil)
+}
+
 // CreateJournal starts the journal of a new run in dir (a TenantDir).
 func CreateJournal(dir, run string, now func() time.Time) (*Journal, error) {
 	if now == nil {

@@ -1,12 +1,17 @@
 package change
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"mgmtsession/graph"
+	"mgmtsession/preflight"
 )
 
 // Report is what a run did, for the operator and the support ticket (SPEC
@@ -46,12 +51,31 @@ type Check struct {
 func NewReport(p *Plan, res *Result, runErr error, operator string, now time.Time) *Report {
 	r := &Report{Tenant: p.TenantName, TenantID: p.TenantID, Operator: operator, Time: now.UTC().Format(time.RFC3339),
 		Outcome: "done", Account: p.UPN, Mode: p.Mode, AllowedIPs: p.AllowedIPs, Checks: []Check{},
-		Planned: p.Changes, Done: []Change{}, Exclusions: p.Exclusions, WhatIfAfter: p.WhatIfAfter(), Warnings: p.Warnings}
+		Planned: p.Changes, Done: []Change{}, Exclusions: p.Exclusions, WhatIfAfter: p.WhatIfAfter(), Warnings: slices.Clone(p.Warnings)}
 	if res != nil {
 		r.Run, r.Journal, r.Done = res.Run, res.Journal, res.Done
 	}
 	if runErr != nil {
 		r.Outcome, r.Error = "failed", runErr.Error()
+	}
+	return r
+}
+
+// ReportAfter is a run's report as apply and the wizard write it beside
+// the journal: the plan and what was done, the preflight's checks as they
+// stand after the run (checks may be nil when they could not be read), and
+// the session read fresh into Final, or a warning that it could not be.
+func ReportAfter(ctx context.Context, rd Reader, sess graph.Session, p *Plan, res *Result, runErr error, checks *preflight.Report) *Report {
+	r := NewReport(p, res, runErr, OperatorLabel(sess), time.Now())
+	if checks != nil {
+		for _, c := range checks.Checks {
+			r.Checks = append(r.Checks, Check{Status: string(c.Result), Title: c.Title, Detail: c.Reason})
+		}
+	}
+	if facts, err := ReadFacts(ctx, rd, sess, p.Desired()); err == nil {
+		r.Final = SessionStatus(facts)
+	} else {
+		r.Warnings = append(r.Warnings, "The state after the run could not be read: "+err.Error())
 	}
 	return r
 }

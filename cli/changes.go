@@ -180,11 +180,6 @@ func makePlan(ctx context.Context, t *tenant, d change.Desired) (*change.Plan, e
 // printPlan is the readable diff, in the words the wizard uses too.
 func printPlan(w io.Writer, p *change.Plan) { change.WritePlan(w, p, textWidth) }
 
-// changeLine says a change for people.
-func changeLine(c change.Change) string { return change.ChangeLine(c) }
-
-func printChange(w io.Writer, i int, c change.Change) { change.WriteChange(w, i, c) }
-
 // ---------------------------------------------------------------- apply
 
 type applyOptions struct {
@@ -293,7 +288,7 @@ func runApply(cmd *cobra.Command, f *factory, o applyOptions) error {
 			return errAborted
 		}
 	}
-	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
+	j, err := change.StartRun(dir)
 	if err != nil {
 		return err
 	}
@@ -393,13 +388,19 @@ func (f *factory) journalDir(tenantID string) (string, error) {
 	return change.TenantDir(state, tenantID)
 }
 
+// newJournal starts the journal of a new run for the tenant.
+func (f *factory) newJournal(tenantID string) (*change.Journal, error) {
+	dir, err := f.journalDir(tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return change.StartRun(dir)
+}
+
 // runOptions are the engine's options for a headless run: progress on
 // stderr (stdout stays the result), the operator for the record.
 func (f *factory) runOptions(j *change.Journal, sess graph.Session) change.Options {
-	o := change.Options{Journal: j, Operator: sess.UPN}
-	if sess.AppOnly {
-		o.Operator = "application " + sess.ObjectID
-	}
+	o := change.Options{Journal: j, Operator: change.OperatorLabel(sess)}
 	if f.g.demo {
 		// The simulated tenant answers from one replica: the read-backs
 		// need not be spaced as a real tenant's.
@@ -419,7 +420,7 @@ func progress(w io.Writer) change.Observer {
 	return func(e change.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		line := changeLine(e.Change)
+		line := change.ChangeLine(e.Change)
 		switch e.Kind {
 		case change.EventVerified:
 			fmt.Fprintf(w, "  ok    %s (verified in %.1f s)\n", line, e.Elapsed.Seconds())
@@ -439,18 +440,11 @@ func progress(w io.Writer) change.Observer {
 // writeReport writes the run's report beside its journal, with the checks
 // and the state the tenant holds after the run, each read fresh.
 func (f *factory) writeReport(ctx context.Context, t *tenant, dir string, p *change.Plan, res *change.Result, runErr error) (string, error) {
-	r := change.NewReport(p, res, runErr, t.sess.UPN, time.Now())
-	if pr, err := preflight.Run(ctx, t.client, t.sess); err == nil {
-		for _, c := range pr.Checks {
-			r.Checks = append(r.Checks, change.Check{Status: string(c.Result), Title: c.Title, Detail: c.Reason})
-		}
+	checks, err := preflight.Run(ctx, t.client, t.sess)
+	if err != nil {
+		checks = nil // the report says what could be read
 	}
-	if facts, err := change.ReadFacts(ctx, t.client, t.sess, p.Desired()); err == nil {
-		r.Final = change.SessionStatus(facts)
-	} else {
-		r.Warnings = append(r.Warnings, "The state after the run could not be read: "+err.Error())
-	}
-	return r.Write(dir)
+	return change.ReportAfter(ctx, t.client, t.sess, p, res, runErr, checks).Write(dir)
 }
 
 // ---------------------------------------------------------------- undo
@@ -525,7 +519,7 @@ func runUndo(cmd *cobra.Command, f *factory, o undoOptions, args []string) error
 	if !f.g.json {
 		fmt.Fprintf(s.Out, "Undo of run %s: %s, in this order:\n", u.Run, text.Plural(len(u.Changes), "change"))
 		for i, c := range u.Changes {
-			printChange(s.Out, i, c)
+			change.WriteChange(s.Out, i, c)
 		}
 	}
 	if !o.yes {
@@ -533,7 +527,7 @@ func runUndo(cmd *cobra.Command, f *factory, o undoOptions, args []string) error
 			return errAborted
 		}
 	}
-	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
+	j, err := change.StartRun(dir)
 	if err != nil {
 		return err
 	}
@@ -628,7 +622,7 @@ func runRemove(cmd *cobra.Command, f *factory, o removeOptions) error {
 	if !f.g.json {
 		fmt.Fprintf(s.Out, "Remove the management session of %s: %s, in this order:\n", safe.Text(upn), text.Plural(len(rp.Changes), "change"))
 		for i, c := range rp.Changes {
-			printChange(s.Out, i, c)
+			change.WriteChange(s.Out, i, c)
 		}
 	}
 	if !o.yes {
@@ -636,11 +630,7 @@ func runRemove(cmd *cobra.Command, f *factory, o removeOptions) error {
 			return errAborted
 		}
 	}
-	dir, err := f.journalDir(facts.TenantID)
-	if err != nil {
-		return err
-	}
-	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
+	j, err := f.newJournal(facts.TenantID)
 	if err != nil {
 		return err
 	}
@@ -700,11 +690,7 @@ func runSession(cmd *cobra.Command, f *factory, o sessionOptions, on bool) error
 	if err != nil {
 		return err
 	}
-	dir, err := f.journalDir(facts.TenantID)
-	if err != nil {
-		return err
-	}
-	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
+	j, err := f.newJournal(facts.TenantID)
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"mgmtsession/change"
 	"mgmtsession/graph"
+	"mgmtsession/preflight"
 )
 
 // Prober is the live sign-in probe (SPEC section 4, step 6): it signs in as
@@ -88,10 +88,7 @@ func journalDir(deps Deps, tenantID string) (string, error) {
 // apply` makes them: the journal, the operator for the record, the demo's
 // shorter pause between read-backs, and the events streamed to the job.
 func engineOptions(deps Deps, sess graph.Session, j *change.Journal, report func(any)) change.Options {
-	o := change.Options{Journal: j, Operator: sess.UPN, VerifyPause: deps.VerifyPause}
-	if sess.AppOnly {
-		o.Operator = "application " + sess.ObjectID
-	}
+	o := change.Options{Journal: j, Operator: change.OperatorLabel(sess), VerifyPause: deps.VerifyPause}
 	if report != nil {
 		o.Observer = func(e change.Event) { report(e) }
 	}
@@ -104,7 +101,7 @@ func newJournal(deps Deps, tenantID string) (*change.Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding the journal directory: %w", err)
 	}
-	j, err := change.CreateJournal(dir, change.NewRunID(time.Now()), nil)
+	j, err := change.StartRun(dir)
 	if err != nil {
 		return nil, fmt.Errorf("creating the journal: %w", err)
 	}
@@ -127,27 +124,19 @@ func readSession(ctx context.Context, client *graph.Client, sess graph.Session, 
 // could not be read, which the report says).
 func writeReport(ctx context.Context, deps Deps, s *State, p *change.Plan, res *change.Result, runErr error) (string, *change.Status, error) {
 	sess := *s.Session
-	r := change.NewReport(p, res, runErr, sess.UPN, time.Now())
+	var checks *preflight.Report
 	if deps.Preflight != nil {
 		if pr, err := deps.Preflight(ctx, s.Client, sess); err == nil {
-			for _, c := range pr.Checks {
-				r.Checks = append(r.Checks, change.Check{Status: string(c.Result), Title: c.Title, Detail: c.Reason})
-			}
+			checks = pr
 		}
 	}
-	var status *change.Status
-	if facts, err := change.ReadFacts(ctx, s.Client, sess, p.Desired()); err == nil {
-		status = change.SessionStatus(facts)
-		r.Final = status
-	} else {
-		r.Warnings = append(r.Warnings, "The state after the run could not be read: "+err.Error())
-	}
+	r := change.ReportAfter(ctx, s.Client, sess, p, res, runErr, checks)
 	dir, err := journalDir(deps, p.TenantID)
 	if err != nil {
-		return "", status, fmt.Errorf("writing the report: %w", err)
+		return "", r.Final, fmt.Errorf("writing the report: %w", err)
 	}
 	path, err := r.Write(dir)
-	return path, status, err
+	return path, r.Final, err
 }
 
 // createPart is the part of a plan the Create step makes: everything but
