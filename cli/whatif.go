@@ -185,49 +185,12 @@ func runWhatIf(ctx context.Context, f *factory, o whatifOptions) error {
 		return err
 	}
 
-	var (
-		ps      *whatif.PolicySet
-		subject whatif.Subject
-		src     whatif.Source
-		client  *graph.Client
-	)
-	if o.snapshot != "" {
-		snap, err := readSnapshot(o.snapshot)
-		if err != nil {
-			return err
-		}
-		ps = whatif.NewPolicySet(snap.Policies, snap.NamedLocations)
-		src = whatif.Source{Mode: "snapshot", File: o.snapshot, TenantID: snap.TenantID}
-		if req.user != "" {
-			if subject, err = whatif.SnapshotAccount(snap, o.snapshot, req.user); err != nil {
-				return usagef("--user: %v", err)
-			}
-		}
-	} else {
-		t, err := f.signIn(ctx)
-		if err != nil {
-			return err
-		}
-		defer t.Close()
-		client = t.client
-		src = whatif.Source{Mode: "live", TenantID: t.sess.TenantID}
-		if t.env.Sim != nil {
-			src.Mode = "demo"
-		}
-		if req.user != "" {
-			subject, err = whatif.ExistingAccount(ctx, client, req.user)
-			var ue *whatif.UnknownUserError
-			if errors.As(err, &ue) {
-				return usagef("--user: %v", err)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if ps, err = whatif.ReadPolicySet(ctx, client); err != nil {
-			return err
-		}
+	in, err := f.whatifInput(ctx, o.snapshot, req.user)
+	if err != nil {
+		return err
 	}
+	defer in.close()
+	ps, subject, src, client := in.ps, in.subject, in.src, in.client
 	if o.newAccount {
 		subject = whatif.NewAccount(req.newRoles, req.newGroups)
 	}
@@ -359,3 +322,62 @@ func nonNilStrings(s []string) []string {
 
 // textWidth is the width of the headless text output.
 const textWidth = 80
+
+// whatifIn is what a What If evaluates over: the policy set and the account
+// (when --user named one), from a snapshot file or from the tenant signed
+// in (then client is set, and close signs out).
+type whatifIn struct {
+	ps      *whatif.PolicySet
+	subject whatif.Subject
+	src     whatif.Source
+	client  *graph.Client
+	close   func()
+}
+
+// whatifInput reads the policy set and the named account from the snapshot
+// when one is given, else from the tenant: the start of whatif and of
+// whatif --sweep alike.
+func (f *factory) whatifInput(ctx context.Context, snapshot, user string) (*whatifIn, error) {
+	in := &whatifIn{close: func() {}}
+	if snapshot != "" {
+		snap, err := readSnapshot(snapshot)
+		if err != nil {
+			return nil, err
+		}
+		in.ps = whatif.NewPolicySet(snap.Policies, snap.NamedLocations)
+		in.src = whatif.Source{Mode: "snapshot", File: snapshot, TenantID: snap.TenantID}
+		if user != "" {
+			if in.subject, err = whatif.SnapshotAccount(snap, snapshot, user); err != nil {
+				return nil, usagef("--user: %v", err)
+			}
+		}
+		return in, nil
+	}
+	t, err := f.signIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in.client, in.close = t.client, t.Close
+	in.src = whatif.Source{Mode: "live", TenantID: t.sess.TenantID}
+	if t.env.Sim != nil {
+		in.src.Mode = "demo"
+	}
+	fail := func(err error) (*whatifIn, error) {
+		t.Close()
+		return nil, err
+	}
+	if user != "" {
+		in.subject, err = whatif.ExistingAccount(ctx, in.client, user)
+		var ue *whatif.UnknownUserError
+		if errors.As(err, &ue) {
+			return fail(usagef("--user: %v", err))
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if in.ps, err = whatif.ReadPolicySet(ctx, in.client); err != nil {
+		return fail(err)
+	}
+	return in, nil
+}

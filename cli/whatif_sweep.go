@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"mgmtsession/graph"
 	"mgmtsession/ident"
 	"mgmtsession/iprange"
 	"mgmtsession/safe"
@@ -268,49 +266,12 @@ func runSweep(ctx context.Context, f *factory, o whatifOptions) error {
 	}
 	user := strings.TrimSpace(o.user)
 
-	var (
-		ps      *whatif.PolicySet
-		subject whatif.Subject
-		src     whatif.Source
-		client  *graph.Client
-	)
-	if o.snapshot != "" {
-		snap, err := readSnapshot(o.snapshot)
-		if err != nil {
-			return err
-		}
-		ps = whatif.NewPolicySet(snap.Policies, snap.NamedLocations)
-		src = whatif.Source{Mode: "snapshot", File: o.snapshot, TenantID: snap.TenantID}
-		if user != "" {
-			if subject, err = whatif.SnapshotAccount(snap, o.snapshot, user); err != nil {
-				return usagef("--user: %v", err)
-			}
-		}
-	} else {
-		t, err := f.signIn(ctx)
-		if err != nil {
-			return err
-		}
-		defer t.Close()
-		client = t.client
-		src = whatif.Source{Mode: "live", TenantID: t.sess.TenantID}
-		if t.env.Sim != nil {
-			src.Mode = "demo"
-		}
-		if user != "" {
-			subject, err = whatif.ExistingAccount(ctx, client, user)
-			var ue *whatif.UnknownUserError
-			if errors.As(err, &ue) {
-				return usagef("--user: %v", err)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if ps, err = whatif.ReadPolicySet(ctx, client); err != nil {
-			return err
-		}
+	wi, err := f.whatifInput(ctx, o.snapshot, user)
+	if err != nil {
+		return err
 	}
+	defer wi.close()
+	ps, subject, src, client := wi.ps, wi.subject, wi.src, wi.client
 	if o.newAccount {
 		subject = whatif.NewAccount(roles, groups)
 	}
