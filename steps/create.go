@@ -415,7 +415,7 @@ func (c *CreateStep) viewError(th *Theme, width int) string {
 	case errors.As(c.err, &perm):
 		fmt.Fprintf(&b, "%s Graph refused to write the %s %s.\n", th.Pal.MarkFail, perm.Object, safe.Text(perm.Name))
 		b.WriteString(text.Hang("Missing: "+perm.Need+".", width, 2) + "\n")
-		b.WriteString(text.Hang("Fix: have it granted to "+safe.Text(c.state.Session.UPN)+" (or sign in as an administrator who holds it), then press r to retry: what was done is kept and not repeated.", width, 2) + "\n")
+		b.WriteString(text.Hang("Fix: have a role granted to "+safe.Text(c.state.Session.UPN)+", then press r to retry: what was done is kept and not repeated. A scope, or a sign-in as another administrator, needs a new sign-in: quit and start the wizard again: its plan then holds only what is left.", width, 2) + "\n")
 		if id := requestID(c.err); id != "" {
 			b.WriteString("Request id: " + safe.Text(id) + "\n")
 		}

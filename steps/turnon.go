@@ -401,7 +401,7 @@ func (t *TurnOnStep) viewWriteError(th *Theme, width int) string {
 	var se *change.SessionError
 	switch {
 	case errors.As(t.writeErr, &perm):
-		return th.Pal.MarkFail + " " + text.Hang(fmt.Sprintf("Graph refused to write the %s %s. Missing: %s. Fix: have it granted, then press r to retry.", perm.Object, safe.Text(perm.Name), perm.Need), width-2, 2) + "\n"
+		return th.Pal.MarkFail + " " + text.Hang(fmt.Sprintf("Graph refused to write the %s %s. Missing: %s. Fix: have a role granted, then press r to retry; a scope, or a sign-in as another administrator, needs a new sign-in: quit, and start the wizard again.", perm.Object, safe.Text(perm.Name), perm.Need), width-2, 2) + "\n"
 	case errors.As(t.writeErr, &se):
 		return th.Pal.MarkFail + " " + text.Hang(safe.Text(se.Cause)+". Fix: "+safe.Text(se.Fix)+".", width-2, 2) + "\n"
 	}
