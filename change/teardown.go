@@ -262,6 +262,7 @@ func PlanUndo(ctx context.Context, w Writer, run RunInfo, later []RunInfo, force
 	}
 	results = append(results, lost...)
 	slices.SortStableFunc(results, func(a, b Entry) int { return a.Seq - b.Seq })
+	accountGone := false // the account this run created no longer exists
 	for k := len(results) - 1; k >= 0; k-- {
 		e := results[k]
 		c := e.Change
@@ -382,14 +383,21 @@ func PlanUndo(ctx context.Context, w Writer, run RunInfo, later []RunInfo, force
 					return nil
 				}})
 		case ObjAccount:
-			if c.Action == ActCreate {
-				u.add(deleteAccountStep(w, e.ObjectID, c.Name))
+			if c.Action != ActCreate {
+				continue
 			}
+			if _, err := w.User(ctx, e.ObjectID); graph.IsNotFound(err) {
+				accountGone = true // deleted already (an earlier undo, or someone)
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			u.add(deleteAccountStep(w, e.ObjectID, c.Name))
 		}
 	}
 	// A deleted account takes its roles, record and enabled state with it:
-	// those steps are moot when the account goes.
-	if slices.ContainsFunc(u.steps, func(s step) bool { return s.c.Object == ObjAccount && s.c.Action == ActDelete }) {
+	// those steps are moot when the account goes, or is gone already.
+	if accountGone || slices.ContainsFunc(u.steps, func(s step) bool { return s.c.Object == ObjAccount && s.c.Action == ActDelete }) {
 		u.steps = slices.DeleteFunc(u.steps, func(s step) bool {
 			return s.c.Object == ObjRole || s.c.Object == ObjSessionRecord || s.c.Object == ObjAccountEnabled
 		})

@@ -90,6 +90,15 @@ func TestUndoRestoresTheTenant(t *testing.T) {
 	if r := journalRun(t, dir, "run2"); r.Command != "undo" || !r.Finished {
 		t.Errorf("undo journal: %+v", r)
 	}
+	// Undoing the same run again finds nothing left to take back: the
+	// account is gone, and it is not deleted "again".
+	again, err := change.PlanUndo(t.Context(), tn.client, journalRun(t, dir, "run1"), []change.RunInfo{journalRun(t, dir, "run2")}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Changes) != 0 {
+		t.Errorf("a second undo plans %+v", again.Changes)
+	}
 }
 
 // Undo refuses when someone else changed an object since the run, and
